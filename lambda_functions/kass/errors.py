@@ -1,0 +1,35 @@
+"""Errors the product raises on purpose. Each carries a one-line, user-facing message.
+
+Front ends map them once: the CLI prints the message and exits non-zero, the API returns a 4xx
+with a JSON body. Anything else escaping is a bug.
+"""
+
+
+class KassError(Exception):
+    """Base class: a clear, one-line problem the user can act on."""
+
+    exit_code = 1
+
+
+class InvalidInput(KassError):
+    """The caller gave something we cannot use (empty question, unknown filter key, ...)."""
+
+    exit_code = 2
+
+
+class DatasetError(KassError):
+    """An evaluation dataset is missing files or is malformed."""
+
+    exit_code = 2
+
+
+class IndexMismatch(KassError):
+    """The index was built with a different embedder (name or dimension) than the one configured."""
+
+    exit_code = 3
+
+
+class CorruptIndex(KassError):
+    """The index file is not a kass index, or is damaged."""
+
+    exit_code = 3

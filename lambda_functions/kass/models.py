@@ -1,0 +1,110 @@
+"""The domain model shared by ingestion, retrieval and chat. Pure data, no I/O."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+# Metadata keys a search may filter on. They mirror keyword fields of the OpenSearch mapping.
+FILTER_KEYS: tuple[str, ...] = ("source", "project", "channel")
+
+SearchMode = Literal["hybrid", "bm25", "dense"]
+
+
+def _sha256(*parts: str) -> str:
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(part.encode("utf-8"))
+        digest.update(b"\x1f")  # unit separator: ("ab","c") and ("a","bc") differ
+    return digest.hexdigest()
+
+
+class Document(BaseModel):
+    """One source item: a GitLab issue/MR with its notes, a Slack thread, a Backlog issue, a file.
+
+    This is also the on-disk shape of a raw document (`raw/<source>/<doc_id>.json`).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str = Field(min_length=1, description="Stable id, unique across sources")
+    source: str = Field(min_length=1, description="gitlab | slack | backlog | file | beir | ...")
+    url: str | None = None
+    title: str = ""
+    text: str
+    metadata: dict[str, str] = Field(default_factory=dict)
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+
+    @field_validator("metadata", mode="before")
+    @classmethod
+    def _stringify_metadata(cls, value: Any) -> Any:
+        if isinstance(value, dict):
+            return {str(k): str(v) for k, v in value.items() if v is not None}
+        return value
+
+    def content_hash(self) -> str:
+        """Hash of everything that ends up in the index; equal hash means nothing to do."""
+        body = self.model_dump(mode="json")
+        return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
+
+    @property
+    def location(self) -> str:
+        """Where a reader can open the original: its URL, else its id (a path for files)."""
+        return self.url or self.id
+
+
+class Chunk(BaseModel):
+    """A piece of a document, sized for the embedder, with the document's title prefixed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    id: str
+    doc_id: str
+    position: int = Field(ge=0)
+    text: str
+    source: str
+    title: str = ""
+    url: str | None = None
+    metadata: dict[str, str] = Field(default_factory=dict)
+
+    @staticmethod
+    def make_id(doc_id: str, position: int, text: str) -> str:
+        """Deterministic: the same document, position and content give the same id."""
+        return _sha256(doc_id, str(position), text)[:32]
+
+    def filter_value(self, key: str) -> str | None:
+        return self.source if key == "source" else self.metadata.get(key)
+
+
+class SearchHit(BaseModel):
+    """A retrieved chunk with its fused score and the raw sub-query scores behind it."""
+
+    chunk: Chunk
+    score: float
+    lexical_score: float | None = None  # raw BM25, None when the chunk was not a lexical hit
+    dense_score: float | None = None  # raw cosine similarity, None when not a vector hit
+
+
+class Citation(BaseModel):
+    """What an `[n]` marker in an answer resolves to."""
+
+    n: int
+    chunk_id: str
+    doc_id: str
+    title: str
+    source: str
+    location: str  # URL, or path/id where there is no URL
+    snippet: str
+
+
+class Answer(BaseModel):
+    question: str
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    found: bool = True  # False when nothing relevant was retrieved
+    tier: str  # which model tier produced the text ("extractive", "haiku", ...)

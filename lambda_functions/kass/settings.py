@@ -1,0 +1,112 @@
+"""Configuration: one pydantic-settings object per concern, read from `KASS_*` variables and `.env`.
+
+`load_settings()` validates everything once (at cold start / CLI start); nothing else in the
+package reads the environment. Creating settings has no side effects (no directories made).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from kass.models import SearchMode
+
+
+def _config(prefix: str) -> SettingsConfigDict:
+    return SettingsConfigDict(
+        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+    )
+
+
+class AppSettings(BaseSettings):
+    model_config = _config("KASS_")
+
+    profile: Literal["local", "aws"] = "local"
+    home: Path = Field(default=Path(".kass"), description="Local workspace: index, stores, caches")
+    log_level: str = "WARNING"
+
+
+class EmbedderSettings(BaseSettings):
+    model_config = _config("KASS_EMBEDDER_")
+
+    batch_size: int = Field(default=64, ge=1, le=4096)
+    threads: int = Field(default=0, ge=0, description="torch intra-op threads; 0 = all cores")
+
+
+class ChunkerSettings(BaseSettings):
+    model_config = _config("KASS_CHUNK_")
+
+    size: int = Field(default=200, ge=16, le=8192, description="Tokens per chunk, title included")
+    overlap: int = Field(default=32, ge=0, description="Tokens shared by neighbouring chunks")
+
+    @model_validator(mode="after")
+    def _overlap_below_size(self) -> ChunkerSettings:
+        if self.overlap >= self.size:
+            raise ValueError("KASS_CHUNK_OVERLAP must be smaller than KASS_CHUNK_SIZE")
+        return self
+
+
+class IndexSettings(BaseSettings):
+    model_config = _config("KASS_INDEX_")
+
+    hnsw_threshold: int = Field(
+        default=20_000, ge=0, description="Below this many chunks, k-NN is exact (brute force)"
+    )
+    hnsw_m: int = Field(default=16, ge=4, le=128)
+    hnsw_ef_construction: int = Field(default=100, ge=10)
+    hnsw_ef_search: int = Field(default=96, ge=10)
+
+
+class RetrievalSettings(BaseSettings):
+    model_config = _config("KASS_RETRIEVAL_")
+
+    mode: SearchMode = "hybrid"
+    fusion: Literal["minmax", "rrf"] = "minmax"
+    lexical_weight: float = Field(default=0.3, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    rrf_k: int = Field(default=60, ge=1)
+    candidates: int = Field(
+        default=100, ge=1, le=1000, description="Hits taken from each sub-query before fusion"
+    )
+
+    @model_validator(mode="after")
+    def _weights_not_both_zero(self) -> RetrievalSettings:
+        if self.lexical_weight + self.dense_weight <= 0:
+            raise ValueError("KASS_RETRIEVAL_LEXICAL_WEIGHT and _DENSE_WEIGHT cannot both be 0")
+        return self
+
+
+class AnswerSettings(BaseSettings):
+    model_config = _config("KASS_ANSWER_")
+
+    max_question_chars: int = Field(default=4000, ge=1)
+    passages: int = Field(default=5, ge=1, le=50, description="Top chunks given to the answerer")
+    min_similarity: float = Field(
+        default=0.3, ge=-1.0, le=1.0, description="Cosine below which a chunk is not relevant"
+    )
+    max_sentences: int = Field(default=3, ge=1, le=20)
+
+
+class Settings:
+    """All concerns, validated together by `load_settings()`."""
+
+    def __init__(self) -> None:
+        self.app = AppSettings()
+        self.embedder = EmbedderSettings()
+        self.chunker = ChunkerSettings()
+        self.index = IndexSettings()
+        self.retrieval = RetrievalSettings()
+        self.answer = AnswerSettings()
+
+    @cached_property
+    def index_dir(self) -> Path:
+        return self.app.home / "index"
+
+
+def load_settings() -> Settings:
+    """Read and validate every concern; raises pydantic.ValidationError naming the bad variable."""
+    return Settings()

@@ -1,0 +1,49 @@
+# kass — developer entry points. `make demo` and `make test` work on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+DATASETS ?= ../shared/datasets
+DEMO_QUESTION ?= Why did login fail after the 2.3 release?
+
+.PHONY: venv demo test test-all lint bench eval clean
+
+# torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e ".[local,dev]"
+	@touch $(STAMP)
+
+venv: $(STAMP)
+
+demo: venv
+	$(BIN)/kass ingest samples/workspace --prune
+	@echo
+	@echo "Q: $(DEMO_QUESTION)"
+	@$(BIN)/kass ask "$(DEMO_QUESTION)"
+	@echo
+	@echo "Ask more:   $(BIN)/kass ask \"your question\"   (any language; try: $(BIN)/kass ask \"プッシュ通知が届かない問題の原因は？\")"
+	@echo "Also:       $(BIN)/kass search \"rate limit\" --filter source=slack   |   $(BIN)/kass stats   |   $(BIN)/kass --help"
+
+test: venv
+	$(BIN)/pytest -m "not slow and not e2e" -q
+
+# Includes the slow tests (retrieval evaluation on the shared datasets).
+test-all: venv
+	$(BIN)/pytest -m "not e2e" -q
+
+lint: venv
+	$(BIN)/ruff check lambda_functions tests scripts
+	$(BIN)/mypy
+
+bench: venv
+	$(BIN)/python scripts/bench_ingest.py
+	$(BIN)/python scripts/bench_search.py
+
+eval: venv
+	$(BIN)/kass eval $(DATASETS)/msmarco-5k --mode all
+	$(BIN)/kass eval $(DATASETS)/dbpedia-5k --mode all
+
+clean:
+	rm -rf $(VENV) .kass dist build .pytest_cache .ruff_cache .mypy_cache

@@ -32,6 +32,11 @@ class Embedder(Protocol):
         """Shape (dimension,), float32, unit length."""
         ...
 
+    @property
+    def max_tokens(self) -> int:
+        """Longest input the model reads; longer text would be silently truncated."""
+        ...
+
     def count_tokens(self, text: str) -> int:
         """Tokens the embedder sees for `text` (without special tokens); the chunker sizes by it."""
         ...
@@ -60,9 +65,17 @@ class ChunkIndex(Protocol):
     """Hybrid (BM25 + k-NN) chunk index; a document's chunks are replaced as a unit."""
 
     def replace_documents(
-        self, batch: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]], origin: str = ""
+        self,
+        batch: Sequence[tuple[Document, Sequence[Chunk], np.ndarray]],
+        origin: str = "",
+        *,
+        content_hashes: Mapping[str, str] | None = None,
     ) -> None:
-        """Atomically replace each document's chunks (and vectors); `origin` scopes pruning."""
+        """Atomically replace each document's chunks (and vectors).
+
+        `origin` scopes pruning; `content_hashes` (doc id -> hash) is stored instead of
+        `Document.content_hash()` so the caller can fold its chunking config into the hash.
+        """
         ...
 
     def delete_documents(self, doc_ids: Iterable[str]) -> int:

@@ -38,6 +38,11 @@ def open_runtime(settings: Settings, index_dir: Path | None = None) -> Runtime:
     from kass.llm.extractive import ExtractiveAnswerer
 
     embedder = MiniLMEmbedder(settings.embedder)
+    if settings.chunker.size > embedder.max_tokens:
+        raise KassError(
+            f"KASS_CHUNK_SIZE={settings.chunker.size} exceeds what {embedder.name} reads "
+            f"({embedder.max_tokens} tokens); set KASS_CHUNK_SIZE to at most {embedder.max_tokens}"
+        )
     index = LocalChunkIndex.open(
         index_dir or settings.index_dir,
         embedder_name=embedder.name,

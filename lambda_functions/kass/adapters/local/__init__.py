@@ -1,0 +1,1 @@
+"""The embedded default: everything on one machine, no cloud account, no network."""

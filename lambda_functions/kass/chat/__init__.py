@@ -1,0 +1,1 @@
+"""Chat: the ask use case, conversations, and resolving the citations an answer makes."""

@@ -1,0 +1,116 @@
+"""Turns `[n]` markers in an answer into citations of the passages that were actually retrieved.
+
+Whatever wrote the answer (a model or the extractive answerer), the markers are checked here: a
+marker whose number is not a passage is removed from the text, so an answer can never point at
+something that was not retrieved.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+
+from pydantic import BaseModel, Field
+
+from kass.models import Chunk, Citation, SearchHit
+
+# `[1]`, `[1, 2]`, `[1,2]`; adjacent markers (`[1][2]`) are separate matches.
+MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
+SNIPPET_CHARS = 200
+_CLAIM_START = re.compile(r"(?:[.!?](?=\s)|[。！？\n]|\])\s*")
+
+
+class CitedText(BaseModel):
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    dropped: int = 0  # marker numbers that matched no passage and were removed
+
+
+def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
+    """Keep the markers that name a passage (1-based), remove the others, list what is cited.
+
+    Citations come in order of first appearance, each passage once; their `n` is the marker
+    number, so the text and the list agree without renumbering.
+    """
+    citations: dict[int, Citation] = {}
+    dropped = 0
+    parts: list[str] = []
+    cursor = 0
+    for match in MARKER.finditer(text):
+        numbers = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", match.group(1))))
+        valid = [n for n in numbers if 1 <= n <= len(passages)]
+        dropped += len(numbers) - len(valid)
+        before = text[cursor : match.start()]
+        for n in valid:
+            if n not in citations:
+                claim = _claim_before(text, match.start())
+                citations[n] = _citation(n, passages[n - 1].chunk, claim)
+        cursor = match.end()
+        if valid:
+            parts.append(before + "[" + ", ".join(str(n) for n in valid) + "]")
+        elif _has_words_on_last_line("".join(parts) + before):
+            # Drop the spaces that separated the marker, so "done [9]." becomes "done.".
+            parts.append(before.rstrip(" \t"))
+        else:
+            # A marker opening a line: drop the spaces after it instead, keeping the line break.
+            parts.append(before)
+            while cursor < len(text) and text[cursor] in " \t":
+                cursor += 1
+    parts.append(text[cursor:])
+    cleaned = "".join(parts)
+    return CitedText(text=cleaned.strip(), citations=list(citations.values()), dropped=dropped)
+
+
+def _has_words_on_last_line(written: str) -> bool:
+    """True when a removed marker follows words on its line (rather than opening the line)."""
+    return bool(written.rsplit("\n", 1)[-1].strip())
+
+
+def _claim_before(text: str, end: int) -> str:
+    """The sentence a marker is attached to: from the previous sentence end or marker to `end`."""
+    head = text[:end]
+    starts = [m.end() for m in _CLAIM_START.finditer(head.rstrip(" .。"))]
+    return head[starts[-1] if starts else 0 :].strip()
+
+
+def _citation(n: int, chunk: Chunk, claim: str) -> Citation:
+    return Citation(
+        n=n,
+        chunk_id=chunk.id,
+        doc_id=chunk.doc_id,
+        title=chunk.title,
+        source=chunk.source,
+        location=chunk.url or chunk.doc_id,
+        snippet=_snippet(_body(chunk), claim),
+    )
+
+
+def _body(chunk: Chunk) -> str:
+    """Chunk text without the title the chunker prefixes to every chunk."""
+    text = chunk.text
+    if chunk.title and text.startswith(chunk.title):
+        text = text[len(chunk.title) :]
+    return text.strip()
+
+
+def _snippet(body: str, claim: str) -> str:
+    """About SNIPPET_CHARS of the chunk, starting at the cited sentence when it is found verbatim.
+
+    Extractive answers quote the chunk, so the reader sees the exact supporting text; for a
+    paraphrase (a model's answer) the chunk's beginning is the honest fallback.
+    """
+    flat = " ".join(body.split())
+    probe = " ".join(claim.split()).rstrip(".。!！?？ ")
+    start = flat.find(probe) if len(probe) >= 8 else -1
+    if start > 0:
+        # Back up to the start of the word so the snippet does not begin mid-word.
+        while start > 0 and not flat[start - 1].isspace() and flat[start - 1] not in "。！？":
+            start -= 1
+    flat = flat[max(start, 0) :]
+    if len(flat) <= SNIPPET_CHARS:
+        return flat
+    cut = flat[:SNIPPET_CHARS]
+    space = cut.rfind(" ")
+    if space > SNIPPET_CHARS // 2:  # cut at a word boundary unless the text has no spaces (ja)
+        cut = cut[:space]
+    return cut.rstrip(" ,.;、") + "…"

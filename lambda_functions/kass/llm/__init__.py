@@ -1,0 +1,1 @@
+"""Answerer tiers behind the `Answerer` port: extractive (no model) and chat-model wrappers."""

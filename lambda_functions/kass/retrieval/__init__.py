@@ -1,0 +1,1 @@
+"""Retrieval: hybrid search use case, filters and score fusion."""

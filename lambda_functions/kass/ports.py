@@ -48,6 +48,8 @@ class SearchRequest(BaseModel):
     k: int = Field(default=10, ge=1, le=1000)
     mode: SearchMode = "hybrid"
     filters: dict[str, str] = Field(default_factory=dict)
+    # Per-request fusion weight of the lexical side (dense gets 1 - it); None = configured weights.
+    lexical_weight: float | None = Field(default=None, ge=0.0, le=1.0)
 
 
 class IndexStats(BaseModel):

@@ -58,7 +58,7 @@ class IndexSettings(BaseSettings):
     )
     hnsw_m: int = Field(default=16, ge=4, le=128)
     hnsw_ef_construction: int = Field(default=100, ge=10)
-    hnsw_ef_search: int = Field(default=96, ge=10)
+    hnsw_ef_search: int = Field(default=256, ge=10)  # 96 gave recall@10 0.865 at 1M (ADR 0001)
 
 
 class RetrievalSettings(BaseSettings):
@@ -66,8 +66,16 @@ class RetrievalSettings(BaseSettings):
 
     mode: SearchMode = "hybrid"
     fusion: Literal["minmax", "rrf"] = "minmax"
-    lexical_weight: float = Field(default=0.3, ge=0.0, le=1.0)
-    dense_weight: float = Field(default=0.7, ge=0.0, le=1.0)
+    # Chosen with `kass eval` on msmarco-5k and dbpedia-5k (docs/performance.md).
+    lexical_weight: float = Field(default=0.15, ge=0.0, le=1.0)
+    dense_weight: float = Field(default=0.85, ge=0.0, le=1.0)
+    cjk_lexical_weight: float | None = Field(
+        default=0.7,
+        ge=0.0,
+        le=1.0,
+        description="Lexical weight for queries written mostly in CJK script, because the local "
+        "embedder (all-MiniLM-L6-v2) is English-only; unset it for a multilingual embedder",
+    )
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(
         default=100, ge=1, le=1000, description="Hits taken from each sub-query before fusion"

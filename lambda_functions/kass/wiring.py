@@ -55,6 +55,8 @@ def open_runtime(settings: Settings, index_dir: Path | None = None) -> Runtime:
         embedder=embedder,
         index=index,
         chunker=Chunker(embedder.count_tokens, settings.chunker),
-        searcher=Searcher(index, embedder, settings.retrieval.mode),
+        searcher=Searcher(
+            index, embedder, settings.retrieval.mode, settings.retrieval.cjk_lexical_weight
+        ),
         answerer=ExtractiveAnswerer(embedder, max_sentences=settings.answer.max_sentences),
     )

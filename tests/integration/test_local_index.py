@@ -154,6 +154,19 @@ def test_given_hybrid_mode_when_chunk_hit_by_both_then_fused_score_follows_minma
         assert all(0 < h.score <= 1 for h in hits)
 
 
+def test_given_request_lexical_weight_when_searching_hybrid_then_it_overrides_settings(index):
+    docs = [make_doc("lex", "kubernetes kubernetes"), make_doc("vec", "unrelated words")]
+    index.replace_documents(docs)
+    query = {"text": "kubernetes", "vector": docs[1][2][0].tolist(), "k": 2}
+
+    lexical_wins = index.search(SearchRequest(**query, lexical_weight=0.9))
+    dense_wins = index.search(SearchRequest(**query, lexical_weight=0.1))
+
+    # "lex": best lexical hit (1.0), worst of the two dense hits (0.001): 0.9*1 + 0.1*0.001
+    assert doc_ids(lexical_wins)[0] == "lex" and lexical_wins[0].score == pytest.approx(0.9001)
+    assert doc_ids(dense_wins)[0] == "vec"
+
+
 def test_given_rrf_fusion_when_searching_hybrid_then_scores_are_reciprocal_ranks(tmp_path):
     with open_index(tmp_path / "i", fusion="rrf", lexical_weight=1.0, dense_weight=1.0) as index:
         docs = [make_doc("a", "kubernetes"), make_doc("b", "other")]
@@ -184,6 +197,20 @@ def test_given_japanese_chunk_when_searching_japanese_words_then_lexical_match(i
     hits = search(index, "通知が届かない", mode="bm25")
 
     assert doc_ids(hits) == ["ja"]
+
+
+def test_given_postings_budget_when_querying_then_common_terms_dropped_rarest_kept(tmp_path):
+    with LocalChunkIndex.open(
+        tmp_path / "i", embedder_name="e", dimension=DIM, index_settings=IndexSettings(),
+        retrieval_settings=RetrievalSettings(), max_postings=3,
+    ) as index:
+        index.replace_documents([make_doc(f"c{i}", "common words") for i in range(10)])
+        index.replace_documents([make_doc("r", "rare common")])
+
+        assert doc_ids(search(index, "common rare", mode="bm25", k=20)) == ["r"]
+
+        index.delete_documents(["r"])  # "rare" now has no chunks: only "common" is left
+        assert len(search(index, "common rare", mode="bm25", k=20)) == 10
 
 
 # -- filters ------------------------------------------------------------------------------

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 
 from kass.errors import InvalidInput
@@ -9,6 +10,15 @@ from kass.models import FILTER_KEYS, SearchHit, SearchMode
 from kass.ports import ChunkIndex, Embedder, SearchRequest
 
 MAX_QUERY_CHARS = 4000
+
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+def is_mostly_cjk(text: str) -> bool:
+    """True when at least half the letters are kana, kanji or hangul."""
+    letters = len(_LETTER.findall(text))
+    return letters > 0 and len(_CJK.findall(text)) * 2 >= letters
 
 
 def parse_filters(pairs: list[str]) -> dict[str, str]:
@@ -43,10 +53,17 @@ def validate_query(text: str, max_chars: int = MAX_QUERY_CHARS) -> str:
 class Searcher:
     """Hybrid search over any ChunkIndex with any Embedder (local or AWS)."""
 
-    def __init__(self, index: ChunkIndex, embedder: Embedder, default_mode: SearchMode = "hybrid"):
+    def __init__(
+        self,
+        index: ChunkIndex,
+        embedder: Embedder,
+        default_mode: SearchMode = "hybrid",
+        cjk_lexical_weight: float | None = None,
+    ):
         self.index = index
         self.embedder = embedder
         self.default_mode = default_mode
+        self.cjk_lexical_weight = cjk_lexical_weight
 
     def search(
         self,
@@ -64,5 +81,8 @@ class Searcher:
             raise InvalidInput(f"k must be between 1 and 1000, got {k}")
         mode = mode or self.default_mode
         vector = None if mode == "bm25" else self.embedder.embed_query(text).tolist()
-        request = SearchRequest(text=text, vector=vector, k=k, mode=mode, filters=filters)
+        lexical_weight = self.cjk_lexical_weight if is_mostly_cjk(text) else None
+        request = SearchRequest(
+            text=text, vector=vector, k=k, mode=mode, filters=filters, lexical_weight=lexical_weight
+        )
         return self.index.search(request)

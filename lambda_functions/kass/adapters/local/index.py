@@ -53,7 +53,8 @@ CREATE TABLE chunks (
     vector BLOB NOT NULL);
 CREATE INDEX chunks_doc ON chunks (doc_id);
 CREATE VIRTUAL TABLE chunks_fts USING fts5 (terms, tokenize = 'ascii');
-CREATE VIRTUAL TABLE chunks_vocab USING fts5vocab (chunks_fts, row);
+-- chunks per term: FTS5 has no cheap document frequency (fts5vocab walks the postings)
+CREATE TABLE term_df (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 -- chunks deleted since the saved HNSW graph was written, replayed onto it on open
 CREATE TABLE tombstones (seq INTEGER PRIMARY KEY AUTOINCREMENT, id INTEGER NOT NULL);
 """
@@ -219,6 +220,8 @@ class LocalChunkIndex:
             ids = [r[0] for r in conn.execute("SELECT id FROM chunks WHERE doc_id = ?", (doc_id,))]
             if ids:
                 marks = ",".join("?" * len(ids))
+                stored = conn.execute(f"SELECT terms FROM chunks_fts WHERE rowid IN ({marks})", ids)
+                _count_terms(conn, [row[0] for row in stored], -1)
                 conn.execute(f"DELETE FROM chunks_fts WHERE rowid IN ({marks})", ids)
                 conn.execute(f"DELETE FROM chunks WHERE id IN ({marks})", ids)
                 if self._graph.graph is not None:
@@ -292,11 +295,14 @@ class LocalChunkIndex:
             elif request.mode == "dense":
                 ranked = dense
             else:
-                ranked = self._fuse(lexical, dense)
+                ranked = self._fuse(lexical, dense, request.lexical_weight)
             return self._hits(ranked[: request.k], dict(lexical), dict(dense))
 
-    def _fuse(self, lexical, dense) -> list[tuple[int, float]]:
-        weights = (self._retrieval.lexical_weight, self._retrieval.dense_weight)
+    def _fuse(self, lexical, dense, lexical_weight: float | None) -> list[tuple[int, float]]:
+        if lexical_weight is None:
+            weights = (self._retrieval.lexical_weight, self._retrieval.dense_weight)
+        else:  # per-request override: dense gets the rest
+            weights = (lexical_weight, 1.0 - lexical_weight)
         if self._retrieval.fusion == "rrf":
             return rrf_fuse((lexical, dense), weights, self._retrieval.rrf_k)
         return minmax_fuse((lexical, dense), weights)
@@ -324,7 +330,7 @@ class LocalChunkIndex:
             return []
         marks = ",".join("?" * len(terms))
         frequencies = self._conn.execute(
-            f"SELECT term, doc FROM chunks_vocab WHERE term IN ({marks})", terms
+            f"SELECT term, df FROM term_df WHERE term IN ({marks}) AND df > 0", terms
         ).fetchall()
         kept: list[str] = []
         spent = 0
@@ -467,11 +473,19 @@ def _insert(
              *attrs, vector.astype("<f4").tobytes()),
         ).lastrowid
         assert row_id is not None  # an INSERT into a rowid table always sets it
-        conn.execute(
-            "INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (row_id, index_text(chunk.text))
-        )
+        terms = index_text(chunk.text)
+        conn.execute("INSERT INTO chunks_fts (rowid, terms) VALUES (?, ?)", (row_id, terms))
+        _count_terms(conn, [terms], +1)
         rows.append((row_id, attrs))
     return rows
+
+
+def _count_terms(conn: sqlite3.Connection, texts: Sequence[str], delta: int) -> None:
+    """Add `delta` to the document frequency of each distinct term of each text."""
+    conn.executemany(
+        "INSERT INTO term_df VALUES (?1, ?2) ON CONFLICT (term) DO UPDATE SET df = df + ?2",
+        [(term, delta) for text in texts for term in set(text.split())],
+    )
 
 
 def _filter_codes(filters: Mapping[str, str]) -> dict[int, str]:

@@ -115,7 +115,9 @@ def _ingest(runtime: Any, path: Path, prune: bool, show_progress: bool) -> Any:
 
 @app.command("ingest")
 def ingest_command(
-    path: Annotated[Path, typer.Argument(help="Folder of .md/.txt/.json documents, or a BEIR corpus")],
+    path: Annotated[
+        Path, typer.Argument(help="Folder of .md/.txt/.json documents, or a BEIR corpus")
+    ],
     prune: Annotated[bool, typer.Option(help="Remove documents that vanished from PATH")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
@@ -161,8 +163,12 @@ def search_command(
         chunk = hit.chunk
         snippet = " ".join(chunk.text.split())[:120]
         table.add_row(
-            str(rank), f"{hit.score:.3f}", chunk.source, escape(chunk.title),
-            escape(chunk.url or chunk.doc_id), escape(snippet),
+            str(rank),
+            f"{hit.score:.3f}",
+            chunk.source,
+            escape(chunk.title),
+            escape(chunk.url or chunk.doc_id),
+            escape(snippet),
         )
     out.print(table)
 
@@ -220,7 +226,9 @@ def stats_command(
 
 @app.command("eval")
 def eval_command(
-    dataset_dir: Annotated[Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
+    dataset_dir: Annotated[
+        Path, typer.Argument(help="BEIR folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    ],
     mode: Annotated[str, typer.Option(help="bm25, dense, hybrid or all")] = "all",
     as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON")] = False,
 ) -> None:
@@ -239,7 +247,13 @@ def eval_command(
     if as_json:
         _print_json({"dataset": report.dataset, "modes": report.modes})
         return
-    table = Table("mode", "nDCG@10", "recall@10", "MRR@10", title=f"{report.dataset} ({report.queries} queries)")
+    table = Table(
+        "mode",
+        "nDCG@10",
+        "recall@10",
+        "MRR@10",
+        title=f"{report.dataset} ({report.queries} queries)",
+    )
     for name, metrics in report.modes.items():
         table.add_row(name, *(f"{metrics[m]:.4f}" for m in ("ndcg@10", "recall@10", "mrr@10")))
     out.print(table)

@@ -45,8 +45,12 @@ def run(home: Path, *args: str):
 def run_binary(home: Path, *args: str) -> subprocess.CompletedProcess:
     kass = Path(sys.executable).with_name("kass")
     return subprocess.run(
-        [str(kass), *args], cwd=home, env={"KASS_HOME": str(home), "PATH": "/usr/bin:/bin"},
-        capture_output=True, text=True, timeout=120,
+        [str(kass), *args],
+        cwd=home,
+        env={"KASS_HOME": str(home), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 
@@ -56,7 +60,9 @@ def copy_samples(tmp_path: Path) -> Path:
     return target
 
 
-def test_given_sample_workspace_when_asked_demo_question_then_citations_resolve_to_bundled_docs(home):
+def test_given_sample_workspace_when_asked_demo_question_then_citations_resolve_to_bundled_docs(
+    home,
+):
     docs = sample_documents()
     demo = QUESTIONS[0]
 
@@ -200,8 +206,11 @@ def test_given_index_of_another_embedder_when_used_then_mismatch_error(tmp_path)
     from kass.settings import IndexSettings, RetrievalSettings
 
     LocalChunkIndex.open(
-        tmp_path / "index", embedder_name="amazon.titan-embed-text-v2:0",
-        dimension=1024, index_settings=IndexSettings(), retrieval_settings=RetrievalSettings(),
+        tmp_path / "index",
+        embedder_name="amazon.titan-embed-text-v2:0",
+        dimension=1024,
+        index_settings=IndexSettings(),
+        retrieval_settings=RetrievalSettings(),
     ).close()
 
     result = run_binary(tmp_path, "stats")
@@ -231,13 +240,19 @@ def test_given_missing_dataset_files_when_eval_then_one_line_error(tmp_path):
 
 
 def test_given_unknown_eval_mode_when_eval_then_one_line_error(tmp_path):
-    assert_one_line_error(run_binary(tmp_path, "eval", str(tmp_path), "--mode", "magic"), 2, "magic")
+    assert_one_line_error(
+        run_binary(tmp_path, "eval", str(tmp_path), "--mode", "magic"), 2, "magic"
+    )
 
 
 def test_given_invalid_setting_when_run_then_one_line_error(tmp_path):
     kass = Path(sys.executable).with_name("kass")
     result = subprocess.run(
-        [str(kass), "stats"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [str(kass), "stats"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"KASS_HOME": str(tmp_path), "KASS_RETRIEVAL_FUSION": "magic", "PATH": "/usr/bin"},
     )
     assert_one_line_error(result, 2, "fusion")
@@ -246,7 +261,11 @@ def test_given_invalid_setting_when_run_then_one_line_error(tmp_path):
 def test_given_chunk_size_beyond_model_input_when_run_then_one_line_error(tmp_path):
     kass = Path(sys.executable).with_name("kass")
     result = subprocess.run(
-        [str(kass), "stats"], cwd=tmp_path, capture_output=True, text=True, timeout=60,
+        [str(kass), "stats"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=60,
         env={"KASS_HOME": str(tmp_path), "KASS_CHUNK_SIZE": "1000", "PATH": "/usr/bin"},
     )
     assert_one_line_error(result, 1, "KASS_CHUNK_SIZE=1000", "254")

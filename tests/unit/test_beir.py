@@ -12,7 +12,11 @@ from kass.evaluation.beir import read_dataset
 def make_dataset(root: Path, *, qrels: str = "q1\td1\t2\nq1\td2\t0\n", queries=None) -> Path:
     (root / "qrels").mkdir(parents=True)
     (root / "corpus.jsonl").write_text(json.dumps({"_id": "d1", "title": "", "text": "x"}) + "\n")
-    rows = queries if queries is not None else [{"_id": "q1", "text": "what"}, {"_id": "q2", "text": "no judgments"}]
+    rows = (
+        queries
+        if queries is not None
+        else [{"_id": "q1", "text": "what"}, {"_id": "q2", "text": "no judgments"}]
+    )
     (root / "queries.jsonl").write_text("".join(json.dumps(r) + "\n" for r in rows))
     (root / "qrels" / "test.tsv").write_text(qrels)
     return root

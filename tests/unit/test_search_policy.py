@@ -40,8 +40,13 @@ def make_searcher(**kwargs):
 
 @pytest.mark.parametrize(
     ("text", "expected"),
-    [("プッシュ通知が届かない", True), ("2.4のリリース日は？", True), ("TSB-42 login error の件", False),
-     ("login failed", False), ("12345", False)],
+    [
+        ("プッシュ通知が届かない", True),
+        ("2.4のリリース日は？", True),
+        ("TSB-42 login error の件", False),
+        ("login failed", False),
+        ("12345", False),
+    ],
 )
 def test_given_text_when_checked_for_cjk_then_majority_of_letters_decides(text, expected):
     assert is_mostly_cjk(text) is expected

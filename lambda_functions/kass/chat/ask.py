@@ -40,6 +40,4 @@ def ask(
     cited = resolve_citations(answerer.answer(question, passages), passages)
     if not cited.citations:
         return Answer(question=question, text=NOTHING_FOUND, found=False, tier=answerer.tier)
-    return Answer(
-        question=question, text=cited.text, citations=cited.citations, tier=answerer.tier
-    )
+    return Answer(question=question, text=cited.text, citations=cited.citations, tier=answerer.tier)

@@ -20,8 +20,9 @@ class BeirDataset(BaseModel):
 
 def _require(path: Path) -> Path:
     if not path.is_file():
-        raise DatasetError(f"{path}: missing (a BEIR dataset has corpus.jsonl, queries.jsonl, "
-                           "qrels/test.tsv)")
+        raise DatasetError(
+            f"{path}: missing (a BEIR dataset has corpus.jsonl, queries.jsonl, qrels/test.tsv)"
+        )
     return path
 
 
@@ -67,7 +68,9 @@ def read_dataset(directory: Path) -> BeirDataset:
     qrels = read_qrels(_require(directory / "qrels" / "test.tsv"))
     judged = {qid: text for qid, text in queries.items() if qid in qrels}
     if not judged:
-        raise DatasetError(f"{directory}: no query in queries.jsonl has judgments in qrels/test.tsv")
+        raise DatasetError(
+            f"{directory}: no query in queries.jsonl has judgments in qrels/test.tsv"
+        )
     return BeirDataset(
         name=directory.resolve().name,
         corpus=corpus,

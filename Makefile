@@ -37,9 +37,12 @@ lint: venv
 	$(BIN)/ruff check lambda_functions tests scripts
 	$(BIN)/mypy
 
+# First run: ~20 min to embed the 100K real chunks (cached in .kass/bench-cache) and ~15 min to
+# build the 1M index (kept in .kass/bench-index); later runs reuse both. Figures: docs/performance.md
 bench: venv
-	$(BIN)/python scripts/bench_ingest.py
-	$(BIN)/python scripts/bench_search.py
+	$(BIN)/python scripts/bench_ingest.py --docs 2000 --repeats 3
+	$(BIN)/python scripts/bench_search.py --corpus real --size 100000 --reuse
+	$(BIN)/python scripts/bench_search.py --corpus synthetic --size 1000000 --reuse
 
 eval: venv
 	$(BIN)/kass eval $(DATASETS)/msmarco-5k --mode all

@@ -156,8 +156,13 @@ def _unit(x: np.ndarray) -> np.ndarray:
 
 
 # -- build --------------------------------------------------------------------------------
-def open_index(directory: Path, ef_search: int | None = None) -> LocalChunkIndex:
-    index_settings = IndexSettings(**({} if ef_search is None else {"hnsw_ef_search": ef_search}))
+def open_index(
+    directory: Path, ef_search: int | None = None, exact: bool = False
+) -> LocalChunkIndex:
+    overrides = {} if ef_search is None else {"hnsw_ef_search": ef_search}
+    if exact:  # the baseline: brute-force k-NN however large the index
+        overrides["hnsw_threshold"] = 2**62
+    index_settings = IndexSettings(**overrides)
     return LocalChunkIndex.open(
         directory,
         embedder_name="bench",
@@ -205,7 +210,7 @@ def measure(directory: Path, vectors: np.ndarray, q_texts: list[str], q_vectors:
     opened = time.perf_counter() - started
     figures = {"open_s": round(opened, 2), "rss_mb_after_open": _rss_mb()}
 
-    def run(filters: dict[str, str]) -> tuple[float, float]:
+    def run(filters: dict[str, str], index: LocalChunkIndex = index) -> tuple[float, float]:
         timings = []
         for _ in range(passes):
             for text, vector in zip(q_texts, q_vectors, strict=True):
@@ -226,6 +231,14 @@ def measure(directory: Path, vectors: np.ndarray, q_texts: list[str], q_vectors:
     figures["queries"] = len(q_texts) * passes
     figures["disk_mb"] = round(index.stats().size_bytes / 2**20)
     index.close()
+    # Baseline side by side: the same hybrid query with exact (brute-force) k-NN.
+    baseline = open_index(directory, exact=True)
+    run({}, baseline)
+    figures["baseline_exact_p50_ms"], figures["baseline_exact_p99_ms"] = run({}, baseline)
+    baseline.close()
+    figures["speedup_p50_vs_exact"] = round(
+        figures["baseline_exact_p50_ms"] / figures["hybrid_p50_ms"], 1
+    )
     return figures
 
 

@@ -77,6 +77,13 @@ class Chunk(BaseModel):
         """Deterministic: the same document, position and content give the same id."""
         return _sha256(doc_id, str(position), text)[:32]
 
+    @property
+    def body(self) -> str:
+        """The text without the title the chunker prefixes ("<title>\\n\\n<body>")."""
+        if self.title and self.text.startswith(self.title):
+            return self.text[len(self.title) :].strip()
+        return self.text.strip()
+
     def filter_value(self, key: str) -> str | None:
         return self.source if key == "source" else self.metadata.get(key)
 

@@ -81,16 +81,8 @@ def _citation(n: int, chunk: Chunk, claim: str) -> Citation:
         title=chunk.title,
         source=chunk.source,
         location=chunk.url or chunk.doc_id,
-        snippet=_snippet(_body(chunk), claim),
+        snippet=_snippet(chunk.body, claim),
     )
-
-
-def _body(chunk: Chunk) -> str:
-    """Chunk text without the title the chunker prefixes to every chunk."""
-    text = chunk.text
-    if chunk.title and text.startswith(chunk.title):
-        text = text[len(chunk.title) :]
-    return text.strip()
 
 
 def _snippet(body: str, claim: str) -> str:

@@ -145,7 +145,7 @@ def split_sentences(text: str) -> list[str]:
 def passage_sentences(chunk: Chunk) -> list[str]:
     """The quotable sentences of a chunk: no title prefix, headings, tables or metadata lines."""
     sentences: list[str] = []
-    for line in _body(chunk).splitlines():
+    for line in chunk.body.splitlines():
         line = line.strip()
         if not line or line.startswith(("#", "|", "```")) or _is_metadata_line(line):
             continue
@@ -155,14 +155,6 @@ def passage_sentences(chunk: Chunk) -> list[str]:
             if _units(sentence) >= MIN_SENTENCE_UNITS:
                 sentences.append(sentence)
     return sentences
-
-
-def _body(chunk: Chunk) -> str:
-    """Chunk text without the title the chunker prefixes ("<title>\\n\\n<body>")."""
-    text = chunk.text
-    if chunk.title and text.startswith(chunk.title):
-        text = text[len(chunk.title) :]
-    return text
 
 
 def _is_metadata_line(line: str) -> bool:

@@ -131,7 +131,8 @@ def ingest_command(
     out.print(
         f"Ingested {escape(str(path))}: {report.added} added, {report.updated} updated, "
         f"{report.unchanged} unchanged, {report.deleted} deleted "
-        f"({report.chunks_written} chunks written) in {time.perf_counter() - started:.1f} s"
+        f"({report.chunks_written} chunks written) in {time.perf_counter() - started:.1f} s",
+        soft_wrap=True,
     )
 
 

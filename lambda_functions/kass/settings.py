@@ -96,6 +96,12 @@ class AnswerSettings(BaseSettings):
     min_similarity: float = Field(
         default=0.3, ge=-1.0, le=1.0, description="Cosine below which a chunk is not relevant"
     )
+    min_coverage: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="For CJK questions: share of the question's content words a chunk must hold",
+    )
     max_sentences: int = Field(default=3, ge=1, le=20)
 
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kass.chat.ask import relevant_passages
+from kass.chat.ask import NOTHING_FOUND, NOTHING_FOUND_JA, nothing_found, relevant_passages
+from kass.language import cjk_coverage, is_japanese, is_mostly_cjk
 from kass.models import Chunk, SearchHit
 from kass.ports import SearchRequest
-from kass.retrieval.search import Searcher, is_mostly_cjk
+from kass.retrieval.search import Searcher
+from kass.settings import AnswerSettings
 
 
 class RecordingIndex:
@@ -80,20 +82,47 @@ def test_given_hybrid_mode_when_searched_then_query_vector_is_sent():
     assert request.filters == {"source": "slack"}
 
 
-def hit(n: int, dense: float | None, lexical: float | None = 1.0) -> SearchHit:
-    chunk = Chunk(id=f"c{n}", doc_id=f"d{n}", position=0, text="t", source="slack")
+def hit(n: int, dense: float | None, lexical: float | None = 1.0, text: str = "t") -> SearchHit:
+    chunk = Chunk(id=f"c{n}", doc_id=f"d{n}", position=0, text=text, source="slack")
     return SearchHit(chunk=chunk, score=1.0 / n, lexical_score=lexical, dense_score=dense)
 
 
+GATE = AnswerSettings(min_similarity=0.3, min_coverage=0.5)
+
+
 def test_given_no_hit_reaching_similarity_when_filtered_then_nothing_is_relevant():
-    assert relevant_passages([hit(1, 0.2), hit(2, None)], min_similarity=0.3) == []
+    assert relevant_passages([hit(1, 0.2), hit(2, None)], "why", GATE) == []
 
 
 def test_given_one_relevant_hit_when_filtered_then_lexical_only_hits_ride_along():
-    kept = relevant_passages([hit(1, 0.5), hit(2, None), hit(3, 0.1)], min_similarity=0.3)
+    kept = relevant_passages([hit(1, 0.5), hit(2, None), hit(3, 0.1)], "why", GATE)
     assert [h.chunk.id for h in kept] == ["c1", "c2"]
 
 
 def test_given_bm25_only_hits_when_filtered_then_lexical_match_is_the_gate():
     hits = [hit(1, None), hit(2, None)]
-    assert relevant_passages(hits, min_similarity=0.3) == hits
+    assert relevant_passages(hits, "why", GATE) == hits
+
+
+def test_given_japanese_question_when_filtered_then_word_coverage_decides_not_cosine():
+    on_topic = hit(1, 0.05, text="プッシュ通知が届かなかった原因はAPNSの設定です")
+    off_topic = hit(2, 0.9, text="シフトの交代依頼を送りました")
+    kept = relevant_passages([on_topic, off_topic], "プッシュ通知が届かない原因は？", GATE)
+    assert [h.chunk.id for h in kept] == ["c1"]
+
+
+def test_given_japanese_question_about_absent_topic_then_nothing_is_relevant():
+    hits = [hit(1, 0.8, text="シフトの交代依頼を送りました。教えてください。")]
+    assert relevant_passages(hits, "寿司の美味しい店を教えて", GATE) == []
+
+
+def test_given_content_words_when_coverage_then_share_of_question_bigrams_found():
+    # question content terms: 東京, 天気 -> one of two present
+    assert cjk_coverage("東京の天気", "東京オフィスの会議") == 0.5
+    assert cjk_coverage("hello", "anything") == 0.0
+
+
+def test_given_question_language_when_nothing_found_then_reply_in_that_language():
+    assert nothing_found("寿司の店は？") == NOTHING_FOUND_JA
+    assert nothing_found("where is the sushi place?") == NOTHING_FOUND
+    assert is_japanese("寿司の店") and not is_japanese("寿司店") and not is_japanese("sushi")

@@ -2,23 +2,14 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 
 from kass.errors import InvalidInput
+from kass.language import is_mostly_cjk
 from kass.models import FILTER_KEYS, SearchHit, SearchMode
 from kass.ports import ChunkIndex, Embedder, SearchRequest
 
 MAX_QUERY_CHARS = 4000
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af]")
-_LETTER = re.compile(r"[^\W\d_]")
-
-
-def is_mostly_cjk(text: str) -> bool:
-    """True when at least half the letters are kana, kanji or hangul."""
-    letters = len(_LETTER.findall(text))
-    return letters > 0 and len(_CJK.findall(text)) * 2 >= letters
 
 
 def parse_filters(pairs: list[str]) -> dict[str, str]:

@@ -18,7 +18,11 @@ from kass.models import SearchMode
 
 def _config(prefix: str) -> SettingsConfigDict:
     return SettingsConfigDict(
-        env_prefix=prefix, env_file=".env", env_file_encoding="utf-8", extra="ignore"
+        env_prefix=prefix,
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        env_parse_none_str="none",  # KASS_X=none unsets an optional setting
     )
 
 
@@ -74,7 +78,7 @@ class RetrievalSettings(BaseSettings):
         ge=0.0,
         le=1.0,
         description="Lexical weight for queries written mostly in CJK script, because the local "
-        "embedder (all-MiniLM-L6-v2) is English-only; unset it for a multilingual embedder",
+        "embedder (all-MiniLM-L6-v2) is English-only; `none` for a multilingual embedder",
     )
     rrf_k: int = Field(default=60, ge=1)
     candidates: int = Field(

@@ -40,3 +40,9 @@ def test_given_invalid_value_when_loaded_then_validation_error(monkeypatch, tmp_
     monkeypatch.setenv(name, value)
     with pytest.raises(ValidationError):
         load_settings()
+
+
+def test_given_none_for_optional_setting_when_loaded_then_it_is_unset(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KASS_RETRIEVAL_CJK_LEXICAL_WEIGHT", "none")
+    assert load_settings().retrieval.cjk_lexical_weight is None

@@ -30,12 +30,12 @@ PASSAGES = [
 ]
 
 
-def test_given_valid_markers_when_resolved_then_citations_follow_first_appearance():
+def test_given_valid_markers_when_resolved_then_renumbered_in_order_of_first_appearance():
     cited = resolve_citations("Lax again [2]. Origin checks [1]. Hotfix [2].", PASSAGES)
 
-    assert [c.n for c in cited.citations] == [2, 1]
+    assert [c.n for c in cited.citations] == [1, 2]
     assert [c.doc_id for c in cited.citations] == ["backlog:TSB-42", "gitlab:tsubame/api!142"]
-    assert cited.text == "Lax again [2]. Origin checks [1]. Hotfix [2]."
+    assert cited.text == "Lax again [1]. Origin checks [2]. Hotfix [1]."
     assert cited.dropped == 0
 
 
@@ -84,8 +84,8 @@ def test_given_grouped_markers_when_resolved_then_valid_numbers_kept_in_the_grou
 def test_given_adjacent_markers_when_resolved_then_each_resolves():
     cited = resolve_citations("Released [2][1].", PASSAGES)
 
-    assert cited.text == "Released [2][1]."
-    assert [c.n for c in cited.citations] == [2, 1]
+    assert cited.text == "Released [1][2]."
+    assert [c.doc_id for c in cited.citations] == ["backlog:TSB-42", "gitlab:tsubame/api!142"]
 
 
 def test_given_repeated_marker_when_resolved_then_cited_once():
@@ -98,7 +98,7 @@ def test_given_repeated_marker_when_resolved_then_cited_once():
 def test_given_japanese_text_when_resolved_then_marker_kept_before_the_full_stop():
     cited = resolve_citations("15:20にリリースしました[2]。存在しない[6]。", PASSAGES)
 
-    assert cited.text == "15:20にリリースしました[2]。存在しない。"
+    assert cited.text == "15:20にリリースしました[1]。存在しない。"
     assert cited.citations[0].doc_id == "backlog:TSB-42"
     assert cited.dropped == 1
 

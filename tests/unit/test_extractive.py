@@ -93,7 +93,7 @@ def test_given_passages_when_answered_then_every_marker_resolves(answerer):
     cited = resolve_citations(text, RATE_LIMITS)
     assert MARKER.search(text)
     assert cited.dropped == 0
-    assert cited.text == text
+    assert len(cited.citations) == len(set(MARKER.findall(text)))
 
 
 def test_given_passages_when_answered_then_best_sentence_comes_first_with_its_passage(answerer):

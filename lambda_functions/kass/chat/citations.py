@@ -29,10 +29,10 @@ class CitedText(BaseModel):
 def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
     """Keep the markers that name a passage (1-based), remove the others, list what is cited.
 
-    Citations come in order of first appearance, each passage once; their `n` is the marker
-    number, so the text and the list agree without renumbering.
+    Citations come in order of first appearance, each passage once, renumbered 1, 2, 3, ... in
+    that order (markers in the text are rewritten to match), so a reader sees [1] [2], not [1] [5].
     """
-    citations: dict[int, Citation] = {}
+    citations: dict[int, Citation] = {}  # passage number -> citation (with its display number)
     dropped = 0
     parts: list[str] = []
     cursor = 0
@@ -44,10 +44,11 @@ def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
         for n in valid:
             if n not in citations:
                 claim = _claim_before(text, match.start())
-                citations[n] = _citation(n, passages[n - 1].chunk, claim)
+                citations[n] = _citation(len(citations) + 1, passages[n - 1].chunk, claim)
         cursor = match.end()
         if valid:
-            parts.append(before + "[" + ", ".join(str(n) for n in valid) + "]")
+            shown = ", ".join(str(citations[n].n) for n in valid)
+            parts.append(before + "[" + shown + "]")
         elif _has_words_on_last_line("".join(parts) + before):
             # Drop the spaces that separated the marker, so "done [9]." becomes "done.".
             parts.append(before.rstrip(" \t"))

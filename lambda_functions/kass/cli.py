@@ -201,7 +201,7 @@ def ask_command(
         for citation in answer.citations:
             out.print(
                 f"  [{citation.n}] {escape(citation.title)} ({citation.source}) — "
-                f"{escape(citation.location)}",
+                f"{escape(citation.link)}",
                 soft_wrap=True,
                 highlight=False,
             )

@@ -106,6 +106,7 @@ class Citation(BaseModel):
     title: str
     source: str
     location: str  # URL, or path/id where there is no URL
+    link: str  # the most precise link: the cited note/message's own URL when the chunk has one
     snippet: str
 
 

@@ -135,3 +135,40 @@ def test_given_bracketed_text_that_is_not_a_marker_when_resolved_then_untouched(
 
     assert cited.text == "See [the runbook] and [x1] [1]."
     assert cited.dropped == 0
+
+
+THREAD_URL = "https://tsubame.slack.com/archives/C04H7QK2ZL1/p1715650320000100"
+THREAD = hit(
+    "slack:C04H7QK2ZL1:1715650320.000100",
+    "aiko (10:12) https://tsubame.slack.com/archives/C04H7QK2ZL1/p1715650320000100\n"
+    "Users cannot log in with Google since the deploy.\n"
+    "ren (10:40) https://tsubame.slack.com/archives/C04H7QK2ZL1/p1715652000011111\n"
+    "The cookie is SameSite=Strict now, so the IdP redirect drops it.",
+    title="#incidents: login failures",
+    url=THREAD_URL,
+)
+
+
+def test_given_claim_inside_a_later_message_when_resolved_then_link_is_that_message():
+    cited = resolve_citations("The cookie is SameSite=Strict now [1].", [THREAD])
+
+    assert cited.citations[0].link.endswith("p1715652000011111")
+    assert cited.citations[0].location == THREAD_URL
+
+
+def test_given_claim_in_first_message_when_resolved_then_link_is_the_first_message():
+    cited = resolve_citations("Users cannot log in with Google since the deploy [1].", [THREAD])
+
+    assert cited.citations[0].link == THREAD_URL
+
+
+def test_given_paraphrased_claim_when_resolved_then_link_falls_back_to_document_url():
+    cited = resolve_citations("Strict cookies broke sign-in [1].", [THREAD])
+
+    assert cited.citations[0].link == THREAD_URL
+
+
+def test_given_passage_without_url_when_resolved_then_link_is_its_id():
+    cited = resolve_citations("Page the secondary after 15 minutes [3].", PASSAGES)
+
+    assert cited.citations[0].link == "file:notes/oncall.md"

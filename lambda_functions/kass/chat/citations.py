@@ -17,6 +17,7 @@ from kass.models import Chunk, Citation, SearchHit
 # `[1]`, `[1, 2]`, `[1,2]`; adjacent markers (`[1][2]`) are separate matches.
 MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
 SNIPPET_CHARS = 200
+_URL = re.compile(r"https?://[^\s<>)\]]+")
 _CLAIM_START = re.compile(r"(?:[.!?](?=\s)|[。！？\n]|\])\s*")
 
 
@@ -82,8 +83,24 @@ def _citation(n: int, chunk: Chunk, claim: str) -> Citation:
         title=chunk.title,
         source=chunk.source,
         location=chunk.url or chunk.doc_id,
+        link=_deep_link(chunk, claim) or chunk.url or chunk.doc_id,
         snippet=_snippet(chunk.body, claim),
     )
+
+
+def _deep_link(chunk: Chunk, claim: str) -> str | None:
+    """The URL of the note/message holding the claim: the last link into the same document
+    (same URL, or its `#note_…`/permalink siblings) that precedes the claim in the chunk."""
+    if not chunk.url:
+        return None
+    body = chunk.body
+    probe = claim.rstrip(".。!！?？ ")[:40]
+    end = body.find(probe) if len(probe) >= 8 else -1
+    if end < 0:
+        return None
+    site = chunk.url.split("/")[2] if "://" in chunk.url else ""
+    links = [m.group(0) for m in _URL.finditer(body, 0, end) if site and site in m.group(0)]
+    return links[-1] if links else None
 
 
 def _snippet(body: str, claim: str) -> str:

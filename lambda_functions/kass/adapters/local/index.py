@@ -461,8 +461,15 @@ def _insert(
     """Insert a document, its chunks and their full-text rows; returns (row id, filter values)."""
     conn.execute(
         "INSERT INTO documents VALUES (?, ?, ?, ?, ?, ?, ?)",
-        (doc.id, doc.source, origin, content_hash or doc.content_hash(), doc.title, doc.url,
-         json.dumps(doc.metadata, ensure_ascii=False)),
+        (
+            doc.id,
+            doc.source,
+            origin,
+            content_hash or doc.content_hash(),
+            doc.title,
+            doc.url,
+            json.dumps(doc.metadata, ensure_ascii=False),
+        ),
     )
     rows = []
     for chunk, vector in zip(chunks, vectors, strict=True):
@@ -470,8 +477,17 @@ def _insert(
         metadata = json.dumps(chunk.metadata, ensure_ascii=False)
         row_id = conn.execute(
             _INSERT_CHUNK,
-            (chunk.id, doc.id, chunk.position, chunk.text, chunk.title, chunk.url, metadata,
-             *attrs, vector.astype("<f4").tobytes()),
+            (
+                chunk.id,
+                doc.id,
+                chunk.position,
+                chunk.text,
+                chunk.title,
+                chunk.url,
+                metadata,
+                *attrs,
+                vector.astype("<f4").tobytes(),
+            ),
         ).lastrowid
         assert row_id is not None  # an INSERT into a rowid table always sets it
         terms = index_text(chunk.text)
@@ -500,8 +516,14 @@ def _filter_codes(filters: Mapping[str, str]) -> dict[int, str]:
 def _chunk(row: tuple) -> Chunk:
     row_id, chunk_id, doc_id, position, text, title, url, metadata, source = row
     return Chunk(
-        id=chunk_id, doc_id=doc_id, position=position, text=text, source=source, title=title,
-        url=url, metadata=json.loads(metadata),
+        id=chunk_id,
+        doc_id=doc_id,
+        position=position,
+        text=text,
+        source=source,
+        title=title,
+        url=url,
+        metadata=json.loads(metadata),
     )
 
 
@@ -512,8 +534,12 @@ def _create(conn: sqlite3.Connection, embedder_name: str, dimension: int) -> Non
                 conn.execute(statement)
         conn.executemany(
             "INSERT INTO meta VALUES (?, ?)",
-            [("format", FORMAT), ("version", VERSION), ("embedder", embedder_name),
-             ("dimension", str(dimension))],
+            [
+                ("format", FORMAT),
+                ("version", VERSION),
+                ("embedder", embedder_name),
+                ("dimension", str(dimension)),
+            ],
         )
 
 

@@ -50,6 +50,7 @@ from kass.errors import InvalidInput, KassError
 from kass.models import Chunk, Document, SearchHit
 from kass.ports import IndexStats, SearchRequest
 from kass.settings import IndexSettings, RetrievalSettings
+from kass.vectors import unit_rows
 
 if TYPE_CHECKING:  # opensearch-py is imported only by code that talks to OpenSearch
     from opensearchpy import OpenSearch
@@ -152,7 +153,7 @@ class OpenSearchChunkIndex:
         sources: list[dict[str, Any]] = []
         for doc, chunks, vectors in batch:
             content_hash = hashes.get(doc.id) or doc.content_hash()
-            unit = self._unit_rows(doc, chunks, vectors)
+            unit = unit_rows(doc, chunks, vectors, self.dimension)
             sources.append(document_source(doc, origin, content_hash))
             sources.extend(
                 chunk_source(chunk, vector, origin, content_hash)
@@ -188,20 +189,6 @@ class OpenSearchChunkIndex:
                 lines = bulk_delete_lines(self.index, record_ids[start : start + BULK_DOCS])
                 self._bulk(lines, missing_ok=True)
         return existed
-
-    def _unit_rows(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.shape != (len(chunks), self.dimension):
-            raise InvalidInput(
-                f"document {doc.id!r}: vectors have shape {vectors.shape}, expected "
-                f"({len(chunks)}, {self.dimension})"
-            )
-        if any(chunk.doc_id != doc.id for chunk in chunks):
-            raise InvalidInput(f"document {doc.id!r}: a chunk belongs to another document")
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        if not np.all(np.isfinite(vectors)) or np.any(norms == 0):
-            raise InvalidInput(f"document {doc.id!r}: a vector is zero or not finite")
-        return vectors / norms  # unit length: inner product is cosine
 
     # -- reading ----------------------------------------------------------------------------
     def document_hashes(self, origin: str | None = None) -> Mapping[str, str]:

@@ -26,6 +26,7 @@ from kass.models import FILTER_KEYS, Chunk, Document, SearchHit
 from kass.ports import IndexStats, SearchRequest
 from kass.retrieval.fusion import minmax_fuse, rrf_fuse
 from kass.settings import IndexSettings, RetrievalSettings
+from kass.vectors import unit_rows
 
 DB_NAME = "index.sqlite3"
 FORMAT = "kass-chunk-index"
@@ -181,7 +182,9 @@ class LocalChunkIndex:
 
         `content_hashes` overrides the stored hash per doc id (default `doc.content_hash()`).
         """
-        prepared = [(doc, chunks, self._unit_rows(doc, chunks, v)) for doc, chunks, v in batch]
+        prepared = [
+            (doc, chunks, unit_rows(doc, chunks, v, self.dimension)) for doc, chunks, v in batch
+        ]
         ids_in_batch = [doc.id for doc, _, _ in prepared]
         if len(set(ids_in_batch)) != len(ids_in_batch):
             raise InvalidInput("a batch names the same document twice")
@@ -252,20 +255,6 @@ class LocalChunkIndex:
     def _watermark(self) -> Watermark:
         seqs = dict(self._conn.execute("SELECT name, seq FROM sqlite_sequence").fetchall())
         return Watermark(int(seqs.get("chunks", 0)), int(seqs.get("tombstones", 0)))
-
-    def _unit_rows(self, doc: Document, chunks: Sequence[Chunk], vectors: np.ndarray) -> np.ndarray:
-        vectors = np.asarray(vectors, dtype=np.float32)
-        if vectors.shape != (len(chunks), self.dimension):
-            raise InvalidInput(
-                f"document {doc.id!r}: vectors have shape {vectors.shape}, expected "
-                f"({len(chunks)}, {self.dimension})"
-            )
-        if any(chunk.doc_id != doc.id for chunk in chunks):
-            raise InvalidInput(f"document {doc.id!r}: a chunk belongs to another document")
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        if not np.all(np.isfinite(vectors)) or np.any(norms == 0):
-            raise InvalidInput(f"document {doc.id!r}: a vector is zero or not finite")
-        return vectors / norms  # unit length: inner product is cosine
 
     def _transaction(self):
         return _Transaction(self._conn)

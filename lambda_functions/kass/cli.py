@@ -53,10 +53,10 @@ def _settings() -> Settings:
 
 
 @contextmanager
-def _runtime(index_dir: Path | None = None) -> Iterator[Any]:
+def _runtime(settings: Settings | None = None, index_dir: Path | None = None) -> Iterator[Any]:
     from kass.wiring import open_runtime
 
-    runtime = _guard(lambda: open_runtime(_settings(), index_dir))
+    runtime = _guard(lambda: open_runtime(settings or _settings(), index_dir))
     try:
         yield runtime
     finally:
@@ -242,7 +242,7 @@ def eval_command(
     dataset = _guard(lambda: read_dataset(dataset_dir))
     settings = _settings()
     # Each dataset gets its own index, so evaluation never touches the workspace index.
-    with _runtime(settings.app.home / "eval" / dataset.name) as runtime:
+    with _runtime(settings, settings.app.home / "eval" / dataset.name) as runtime:
         _guard(lambda: _ingest(runtime, dataset.corpus, prune=True, show_progress=not as_json))
         report = _guard(lambda: evaluate(dataset, runtime.searcher, EVAL_MODES[mode]))
     if as_json:

@@ -24,17 +24,18 @@ def is_japanese(text: str) -> bool:
     return is_mostly_cjk(text) and _KANA.search(text) is not None
 
 
-def cjk_content_terms(text: str) -> set[str]:
-    """Character bigrams of the kanji/katakana/hangul runs (a single character stays whole)."""
-    terms: set[str] = set()
+def cjk_content_terms(text: str) -> list[str]:
+    """Character bigrams of the kanji/katakana/hangul runs, in order, with repeats (a single
+    character stays whole)."""
+    terms: list[str] = []
     for run in _CONTENT_RUN.findall(text):
-        terms.update([run] if len(run) == 1 else (run[i : i + 2] for i in range(len(run) - 1)))
+        terms.extend([run] if len(run) == 1 else (run[i : i + 2] for i in range(len(run) - 1)))
     return terms
 
 
 def cjk_coverage(question: str, text: str) -> float:
     """Share of the question's CJK content terms that occur in `text`."""
-    wanted = cjk_content_terms(question)
+    wanted = set(cjk_content_terms(question))
     if not wanted:
         return 0.0
     return sum(term in text for term in wanted) / len(wanted)

@@ -52,11 +52,6 @@ class Document(BaseModel):
         body = self.model_dump(mode="json")
         return _sha256(json.dumps(body, sort_keys=True, ensure_ascii=False))
 
-    @property
-    def location(self) -> str:
-        """Where a reader can open the original: its URL, else its id (a path for files)."""
-        return self.url or self.id
-
 
 class Chunk(BaseModel):
     """A piece of a document, sized for the embedder, with the document's title prefixed."""

@@ -369,7 +369,7 @@ def test_given_path_is_a_file_when_opened_then_corrupt(tmp_path):
 def _run_writer(directory: Path, body: str) -> subprocess.Popen:
     """A separate Python process that opens the index (HNSW from 10 chunks) and runs `body`."""
     header = (
-        "import os, sys\n"
+        "import os, sys, time\n"
         f"sys.path.insert(0, {str(Path(__file__).parents[1])!r})\n"
         "from integration.test_local_index import make_doc, open_index\n"
         f"DIRECTORY = {str(directory)!r}\n"
@@ -385,11 +385,14 @@ def test_given_ingest_killed_midway_when_reopened_then_every_document_whole_and_
     writer = _run_writer(
         tmp_path / "i",
         """
-        for n in range(10_000):
+        # at most 80 rounds: the live chunks stay within one search (k <= 1000), and the
+        # pauses keep the writer busy past the moment it is killed
+        for n in range(80):
             index.replace_documents([make_doc(f"d{n}-{j}", "alpha", "beta", "gamma")
                                      for j in range(5)])
             index.delete_documents([f"d{n - 3}-0"])
             print(n, flush=True)
+            time.sleep(0.02)
     """,
     )
     for _ in range(30):  # let it write (and checkpoint the graph) a while, then kill -9

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from kass.language import cjk_content_terms
 from kass.models import Chunk, SearchHit
 from kass.ports import Embedder
 
@@ -50,8 +51,6 @@ _ABBREVIATIONS = ("e.g.", "i.e.", "etc.", "vs.", "approx.", "no.", "mr.", "ms.",
 
 _CJK_CHAR = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff々]")
 _LATIN_TOKEN = re.compile(r"[a-z0-9]+(?:[._\-/][a-z0-9]+)*")
-# Kanji and katakana runs carry Japanese content words; hiragana is mostly grammar.
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff々]+|[\u30a0-\u30ffー]+")
 _VERSION = re.compile(r"^\d+(?:\.\d+)+$")
 
 _ENGLISH_STOPWORDS = (
@@ -207,8 +206,7 @@ def _tokens(text: str) -> list[str]:
         for word in ([token] if len(words) > 1 else []) + words:
             if word not in _STOPWORDS and (len(word) > 1 or word.isdigit()):
                 terms.append(_stem(word))
-    for run in _CJK_RUN.findall(text):
-        terms.extend([run] if len(run) == 1 else [run[i : i + 2] for i in range(len(run) - 1)])
+    terms.extend(cjk_content_terms(text))
     return terms
 
 

@@ -56,7 +56,8 @@ def _settings() -> Settings:
 def _runtime(settings: Settings | None = None, index_dir: Path | None = None) -> Iterator[Any]:
     from kass.wiring import open_runtime
 
-    runtime = _guard(lambda: open_runtime(settings or _settings(), index_dir))
+    runtime = open_runtime(settings or _settings(), index_dir)
+    _guard(lambda: runtime.searcher)  # every command needs the index: open it (and fail) here
     try:
         yield runtime
     finally:

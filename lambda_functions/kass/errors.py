@@ -33,3 +33,15 @@ class CorruptIndex(KassError):
     """The index file is not a kass index, or is damaged."""
 
     exit_code = 3
+
+
+class NotFound(KassError):
+    """The thing asked for does not exist (unknown conversation id, ...)."""
+
+    exit_code = 4
+
+
+class ModelUnavailable(KassError):
+    """A model tier cannot answer now: endpoint missing or stopped, throttled past retries."""
+
+    exit_code = 5

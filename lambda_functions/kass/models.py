@@ -111,3 +111,25 @@ class Answer(BaseModel):
     citations: list[Citation] = Field(default_factory=list)
     found: bool = True  # False when nothing relevant was retrieved
     tier: str  # which model tier produced the text ("extractive", "haiku", ...)
+
+
+class Message(BaseModel):
+    """One turn of a conversation; stored one item per message (DynamoDB) or row (SQLite)."""
+
+    id: str = Field(description="Time-ordered (ULID-like): sorting by id sorts by time")
+    conversation_id: str
+    user_id: str
+    role: Literal["user", "assistant"]
+    text: str
+    citations: list[Citation] = Field(default_factory=list)
+    tier: str | None = None  # assistant messages: the tier that wrote it
+    created_at: datetime
+
+
+class ConversationSummary(BaseModel):
+    """A user's conversation as listed: its id, when it was last active, its first question."""
+
+    conversation_id: str
+    user_id: str
+    title: str
+    updated_at: datetime

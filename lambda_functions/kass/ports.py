@@ -6,13 +6,21 @@ must be implementable on OpenSearch/Bedrock/DynamoDB as well as on the embedded 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
-from typing import Protocol, runtime_checkable
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 from pydantic import BaseModel, Field
 
-from kass.models import Chunk, Document, SearchHit, SearchMode
+from kass.models import (
+    Answer,
+    Chunk,
+    ConversationSummary,
+    Document,
+    Message,
+    SearchHit,
+    SearchMode,
+)
 
 
 class Embedder(Protocol):
@@ -106,3 +114,104 @@ class Answerer(Protocol):
     def tier(self) -> str: ...
 
     def answer(self, question: str, passages: Sequence[SearchHit]) -> str: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# State: conversations, response cache, checkpoints (DynamoDB in AWS, SQLite locally)
+# ---------------------------------------------------------------------------------------------
+class ConversationStore(Protocol):
+    """Messages stored one per item, so no conversation approaches an item size limit."""
+
+    def append(self, message: Message) -> None:
+        """Store a message; expires after the configured TTL. Re-appending the same id is a no-op."""
+        ...
+
+    def messages(self, conversation_id: str, limit: int = 50) -> list[Message]:
+        """The latest `limit` messages, oldest first; [] for an unknown conversation."""
+        ...
+
+    def conversations(self, user_id: str, limit: int = 50) -> list[ConversationSummary]:
+        """The user's conversations, most recently active first."""
+        ...
+
+
+class ResponseCache(Protocol):
+    """Answers keyed by `kass.chat.cache.cache_key(...)` (normalised question + index version)."""
+
+    def get(self, key: str) -> Answer | None:
+        """The cached answer, or None when absent or expired."""
+        ...
+
+    def put(self, key: str, answer: Answer, ttl_seconds: int) -> None: ...
+
+
+class CheckpointStore(Protocol):
+    """Small named JSON states: connector checkpoints, and the index version counter."""
+
+    def load(self, name: str) -> dict[str, Any] | None: ...
+
+    def save(self, name: str, state: Mapping[str, Any]) -> None:
+        """Replace the state atomically (last writer wins)."""
+        ...
+
+    def counter(self, name: str) -> int:
+        """Current value of an atomic counter (0 when never incremented)."""
+        ...
+
+    def increment(self, name: str) -> int:
+        """Atomically add one; returns the new value (concurrent writers never lose a bump)."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Raw documents (S3 in AWS, a folder locally): the input of the document processor
+# ---------------------------------------------------------------------------------------------
+class RawDocumentStore(Protocol):
+    """Raw documents as JSON under `raw/<source>/<quoted doc_id>.json` (see `kass.raw_keys`)."""
+
+    @property
+    def location(self) -> str:
+        """Bucket name (S3) or folder (local); events name it as their bucket."""
+        ...
+
+    def put(self, document: Document) -> str:
+        """Write atomically (readers see the old or the new object, never a part); returns the key."""
+        ...
+
+    def get(self, key: str) -> Document | None:
+        """The document at `key`, or None when it does not exist (deleted)."""
+        ...
+
+    def delete(self, key: str) -> bool:
+        """Remove the object; True when it existed."""
+        ...
+
+    def keys(self, source: str | None = None) -> Iterator[str]:
+        """Every key (optionally of one source), in key order."""
+        ...
+
+
+# ---------------------------------------------------------------------------------------------
+# Connectors (GitLab, Slack, Backlog come in issue 5; `data_fetcher` runs them)
+# ---------------------------------------------------------------------------------------------
+class ConnectorBatch(BaseModel):
+    """Documents fetched together, and the checkpoint that is true once they are stored."""
+
+    documents: list[Document]
+    checkpoint: dict[str, Any]
+
+
+class Connector(Protocol):
+    """One source system. `fetch(None)` is a full load; `fetch(checkpoint)` an incremental poll.
+
+    Batches come in an order such that saving each batch's checkpoint after storing its
+    documents lets a crashed run resume without gaps (overlap and de-duplication are the
+    connector's job). `live_ids` lists the ids that still exist, for deletion sync.
+    """
+
+    @property
+    def source(self) -> str: ...
+
+    def fetch(self, checkpoint: Mapping[str, Any] | None) -> Iterator[ConnectorBatch]: ...
+
+    def live_ids(self) -> Iterable[str]: ...

@@ -109,6 +109,96 @@ class AnswerSettings(BaseSettings):
     max_sentences: int = Field(default=3, ge=1, le=20)
 
 
+class ChatSettings(BaseSettings):
+    """The chat service: which model tier answers, conversation history, response cache."""
+
+    model_config = _config("KASS_CHAT_")
+
+    tier: Literal["extractive", "haiku", "sonnet", "sagemaker"] = Field(
+        default="extractive", description="Model tier that writes answers (routing: issue 5)"
+    )
+    history_messages: int = Field(
+        default=20, ge=0, le=200, description="Messages returned with a conversation"
+    )
+    conversation_ttl_days: int = Field(
+        default=90, ge=1, description="Messages expire this long after they were written"
+    )
+    cache_ttl_seconds: int = Field(
+        default=3600, ge=0, description="Response cache lifetime; 0 disables the cache"
+    )
+
+
+class AwsSettings(BaseSettings):
+    """Names of the AWS resources the functions use (Terraform sets them per environment).
+
+    Endpoints are not settings of ours: boto3's standard configuration (`AWS_ENDPOINT_URL`,
+    `AWS_ENDPOINT_URL_<SERVICE>`) points the SDK at an emulator such as moto or LocalStack.
+    """
+
+    model_config = _config("KASS_AWS_")
+
+    region: str = "us-east-1"
+    raw_bucket: str = "kass-dev-raw"
+    kms_key_id: str | None = Field(
+        default=None, description="KMS key for SSE-KMS on raw documents; none = bucket default"
+    )
+    conversations_table: str = "kass-dev-conversations"
+    cache_table: str = "kass-dev-cache"
+    checkpoints_table: str = "kass-dev-checkpoints"
+    idempotency_table: str = "kass-dev-idempotency"
+    opensearch_endpoint: str | None = Field(
+        default=None, description="Collection or domain endpoint, e.g. https://abc.aoss.amazonaws.com"
+    )
+    opensearch_service: Literal["aoss", "es"] = "aoss"
+    opensearch_index: str = "kass-chunks"
+    max_attempts: int = Field(
+        default=5, ge=1, le=20, description="botocore attempts per call (jittered backoff)"
+    )
+
+
+class BedrockSettings(BaseSettings):
+    model_config = _config("KASS_BEDROCK_")
+
+    embed_model_id: str = "amazon.titan-embed-text-v2:0"
+    embed_dimension: Literal[256, 512, 1024] = 1024
+    # Cross-region inference profile ids (us./eu./apac. prefixes) are accepted as they are.
+    haiku_model_id: str = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
+    sonnet_model_id: str = "us.anthropic.claude-sonnet-4-20250514-v1:0"
+    max_tokens: int = Field(default=1024, ge=1, le=64_000)
+    temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+
+
+class SageMakerSettings(BaseSettings):
+    model_config = _config("KASS_SAGEMAKER_")
+
+    endpoint_name: str | None = Field(
+        default=None, description="Endpoint serving the 7B model's Messages API; none = tier off"
+    )
+    max_tokens: int = Field(default=1024, ge=1, le=32_000)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+
+
+class ServeSettings(BaseSettings):
+    """`kass serve`: the local API-Gateway-compatible runtime of the functions."""
+
+    model_config = _config("KASS_SERVE_")
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=0, le=65535)
+    watch_interval: float = Field(
+        default=1.0, gt=0, description="Seconds between scans of the local raw document folder"
+    )
+
+
+class LambdaSettings(BaseSettings):
+    """Target of `make build` (the layers must match the Lambda runtime's ABI)."""
+
+    model_config = _config("KASS_LAMBDA_")
+
+    python_version: Literal["3.11", "3.12", "3.13"] = "3.12"
+    architecture: Literal["arm64", "x86_64"] = "arm64"
+
+
 class Settings:
     """All concerns, validated together by `load_settings()`."""
 
@@ -119,10 +209,26 @@ class Settings:
         self.index = IndexSettings()
         self.retrieval = RetrievalSettings()
         self.answer = AnswerSettings()
+        self.chat = ChatSettings()
+        self.aws = AwsSettings()
+        self.bedrock = BedrockSettings()
+        self.sagemaker = SageMakerSettings()
+        self.serve = ServeSettings()
+        self.lambda_ = LambdaSettings()
 
     @cached_property
     def index_dir(self) -> Path:
         return self.app.home / "index"
+
+    @cached_property
+    def raw_dir(self) -> Path:
+        """Local raw document store, laid out like the S3 bucket: `raw/<source>/<doc_id>.json`."""
+        return self.app.home / "raw"
+
+    @cached_property
+    def state_db(self) -> Path:
+        """Local conversations, response cache, checkpoints and idempotency records (SQLite)."""
+        return self.app.home / "state.db"
 
 
 def load_settings() -> Settings:

@@ -1,62 +1,242 @@
-"""Builds the adapters the settings ask for. The only place that knows which world we are in."""
+"""Builds the adapters the settings ask for. The only place that knows which world we are in.
+
+`Runtime` builds each adapter on first use, so a Lambda function pays at cold start only for
+what it touches (the vector search function never imports the chat models, and nothing opens a
+client until a request needs it). Every import of an adapter is local for the same reason.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from kass.errors import KassError
-from kass.ingest.chunker import Chunker
-from kass.ports import Answerer, ChunkIndex, Embedder
-from kass.retrieval.search import Searcher
 from kass.settings import Settings
 
+if TYPE_CHECKING:
+    from kass.ingest.chunker import Chunker
+    from kass.ports import (
+        Answerer,
+        CheckpointStore,
+        ChunkIndex,
+        ConversationStore,
+        Embedder,
+        RawDocumentStore,
+        ResponseCache,
+    )
+    from kass.retrieval.search import Searcher
 
-@dataclass
+
 class Runtime:
-    settings: Settings
-    embedder: Embedder
-    index: ChunkIndex
-    chunker: Chunker
-    searcher: Searcher
-    answerer: Answerer
+    """The adapters of one profile (`local` or `aws`), created lazily and closed together."""
+
+    def __init__(self, settings: Settings, index_dir: Path | None = None) -> None:
+        self.settings = settings
+        self._index_dir = index_dir or settings.index_dir
+        self._closers: list[Any] = []
+
+    @property
+    def is_aws(self) -> bool:
+        return self.settings.app.profile == "aws"
+
+    # -- retrieval --------------------------------------------------------------------------
+    @cached_property
+    def embedder(self) -> Embedder:
+        if self.is_aws:
+            from kass.adapters.aws.titan import TitanEmbedder
+
+            bedrock = self.settings.bedrock
+            return TitanEmbedder(
+                self.boto_client("bedrock-runtime"),
+                model_id=bedrock.embed_model_id,
+                dimension=bedrock.embed_dimension,
+            )
+        from kass.adapters.local.minilm import MiniLMEmbedder
+
+        embedder = MiniLMEmbedder(self.settings.embedder)
+        if self.settings.chunker.size > embedder.max_tokens:
+            raise KassError(
+                f"KASS_CHUNK_SIZE={self.settings.chunker.size} exceeds what {embedder.name} reads "
+                f"({embedder.max_tokens} tokens); set KASS_CHUNK_SIZE to at most "
+                f"{embedder.max_tokens}"
+            )
+        return embedder
+
+    @cached_property
+    def index(self) -> ChunkIndex:
+        settings = self.settings
+        embedder = self.embedder
+        index: ChunkIndex
+        if self.is_aws:
+            from kass.adapters.aws.opensearch import OpenSearchChunkIndex, make_client
+
+            aws = settings.aws
+            if not aws.opensearch_endpoint:
+                raise KassError("KASS_AWS_OPENSEARCH_ENDPOINT is not set")
+            index = OpenSearchChunkIndex.open(
+                make_client(
+                    aws.opensearch_endpoint, region=aws.region, service=aws.opensearch_service
+                ),
+                aws.opensearch_index,
+                embedder_name=embedder.name,
+                dimension=embedder.dimension,
+                index_settings=settings.index,
+                retrieval_settings=settings.retrieval,
+                use_delete_by_query=aws.opensearch_service == "es",
+            )
+        else:
+            from kass.adapters.local.index import LocalChunkIndex
+
+            index = LocalChunkIndex.open(
+                self._index_dir,
+                embedder_name=embedder.name,
+                dimension=embedder.dimension,
+                index_settings=settings.index,
+                retrieval_settings=settings.retrieval,
+            )
+        self._closers.append(index)
+        return index
+
+    @cached_property
+    def chunker(self) -> Chunker:
+        from kass.ingest.chunker import Chunker
+
+        return Chunker(self.embedder.count_tokens, self.settings.chunker)
+
+    @cached_property
+    def searcher(self) -> Searcher:
+        from kass.retrieval.search import Searcher
+
+        return Searcher(
+            self.index,
+            self.embedder,
+            self.settings.retrieval.mode,
+            self.settings.retrieval.cjk_lexical_weight,
+        )
+
+    # -- answers ----------------------------------------------------------------------------
+    @cached_property
+    def answerer(self) -> Answerer:
+        tier = self.settings.chat.tier
+        if tier == "extractive":
+            from kass.llm.extractive import ExtractiveAnswerer
+
+            return ExtractiveAnswerer(self.embedder, max_sentences=self.settings.answer.max_sentences)
+        from kass.llm.generative import ChatModelAnswerer
+
+        return ChatModelAnswerer(self.chat_model(tier), tier=tier)
+
+    def chat_model(self, tier: str) -> Any:
+        """A LangChain chat model of `tier` (haiku, sonnet: Bedrock; sagemaker: the 7B endpoint)."""
+        if tier == "sagemaker":
+            from kass.llm.sagemaker import SageMakerMessagesChat
+
+            sagemaker = self.settings.sagemaker
+            if not sagemaker.endpoint_name:
+                raise KassError("KASS_SAGEMAKER_ENDPOINT_NAME is not set; the 7B tier is off")
+            return SageMakerMessagesChat(
+                endpoint_name=sagemaker.endpoint_name,
+                client=self.boto_client("sagemaker-runtime"),
+                max_tokens=sagemaker.max_tokens,
+                temperature=sagemaker.temperature,
+            )
+        from kass.llm.bedrock import make_bedrock_chat
+
+        bedrock = self.settings.bedrock
+        model_id = {"haiku": bedrock.haiku_model_id, "sonnet": bedrock.sonnet_model_id}[tier]
+        return make_bedrock_chat(model_id, bedrock, client=self.boto_client("bedrock-runtime"))
+
+    # -- state ------------------------------------------------------------------------------
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        ttl_days = self.settings.chat.conversation_ttl_days
+        if self.is_aws:
+            from kass.adapters.aws.dynamodb import DynamoConversationStore
+
+            return DynamoConversationStore(
+                self.settings.aws.conversations_table,
+                ttl_days=ttl_days,
+                client=self.boto_client("dynamodb"),
+            )
+        from kass.adapters.local.state import SqliteConversationStore
+
+        return self._local(SqliteConversationStore(self.settings.state_db, ttl_days=ttl_days))
+
+    @cached_property
+    def cache(self) -> ResponseCache:
+        if self.is_aws:
+            from kass.adapters.aws.dynamodb import DynamoResponseCache
+
+            return DynamoResponseCache(
+                self.settings.aws.cache_table, client=self.boto_client("dynamodb")
+            )
+        from kass.adapters.local.state import SqliteResponseCache
+
+        return self._local(SqliteResponseCache(self.settings.state_db))
+
+    @cached_property
+    def checkpoints(self) -> CheckpointStore:
+        if self.is_aws:
+            from kass.adapters.aws.dynamodb import DynamoCheckpointStore
+
+            return DynamoCheckpointStore(
+                self.settings.aws.checkpoints_table, client=self.boto_client("dynamodb")
+            )
+        from kass.adapters.local.state import SqliteCheckpointStore
+
+        return self._local(SqliteCheckpointStore(self.settings.state_db))
+
+    @cached_property
+    def raw_store(self) -> RawDocumentStore:
+        if self.is_aws:
+            from kass.adapters.aws.s3 import S3RawDocumentStore
+
+            return S3RawDocumentStore(
+                self.settings.aws.raw_bucket,
+                kms_key_id=self.settings.aws.kms_key_id,
+                client=self.boto_client("s3"),
+            )
+        from kass.adapters.local.raw_store import FolderRawDocumentStore
+
+        return FolderRawDocumentStore(self.settings.app.home)
+
+    @cached_property
+    def idempotency_layer(self) -> Any:
+        """Powertools idempotency persistence: DynamoDB in AWS, SQLite locally."""
+        if self.is_aws:
+            from aws_lambda_powertools.utilities.idempotency import DynamoDBPersistenceLayer
+
+            return DynamoDBPersistenceLayer(
+                table_name=self.settings.aws.idempotency_table,
+                boto3_client=self.boto_client("dynamodb"),
+            )
+        from kass.adapters.local.idempotency import SqlitePersistenceLayer
+
+        return SqlitePersistenceLayer(self.settings.state_db)
+
+    # -- plumbing ---------------------------------------------------------------------------
+    def boto_client(self, service: str) -> Any:
+        """A boto3 client with standard (jittered backoff) retries.
+
+        Endpoints follow boto3's own configuration (`AWS_ENDPOINT_URL[_<SERVICE>]`), which is
+        how the same code runs against moto or LocalStack.
+        """
+        from kass.adapters.aws.clients import client
+
+        return client(service, region=self.settings.aws.region,
+                      max_attempts=self.settings.aws.max_attempts)
+
+    def _local(self, store: Any) -> Any:
+        self._closers.append(store)
+        return store
 
     def close(self) -> None:
-        self.index.close()
+        for resource in reversed(self._closers):
+            resource.close()
+        self._closers.clear()
 
 
 def open_runtime(settings: Settings, index_dir: Path | None = None) -> Runtime:
-    """Open the configured profile's adapters; `index_dir` overrides the workspace index."""
-    if settings.app.profile != "local":
-        raise KassError(
-            f"profile {settings.app.profile!r} is not available in this build; "
-            "set KASS_PROFILE=local"
-        )
-    # Imported here so that importing kass.wiring stays cheap (torch loads only when embedding).
-    from kass.adapters.local.index import LocalChunkIndex
-    from kass.adapters.local.minilm import MiniLMEmbedder
-    from kass.llm.extractive import ExtractiveAnswerer
-
-    embedder = MiniLMEmbedder(settings.embedder)
-    if settings.chunker.size > embedder.max_tokens:
-        raise KassError(
-            f"KASS_CHUNK_SIZE={settings.chunker.size} exceeds what {embedder.name} reads "
-            f"({embedder.max_tokens} tokens); set KASS_CHUNK_SIZE to at most {embedder.max_tokens}"
-        )
-    index = LocalChunkIndex.open(
-        index_dir or settings.index_dir,
-        embedder_name=embedder.name,
-        dimension=embedder.dimension,
-        index_settings=settings.index,
-        retrieval_settings=settings.retrieval,
-    )
-    return Runtime(
-        settings=settings,
-        embedder=embedder,
-        index=index,
-        chunker=Chunker(embedder.count_tokens, settings.chunker),
-        searcher=Searcher(
-            index, embedder, settings.retrieval.mode, settings.retrieval.cjk_lexical_weight
-        ),
-        answerer=ExtractiveAnswerer(embedder, max_sentences=settings.answer.max_sentences),
-    )
+    """The configured profile's adapters; `index_dir` overrides the local workspace index."""
+    return Runtime(settings, index_dir)

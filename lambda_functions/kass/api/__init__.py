@@ -1,0 +1,1 @@
+"""The HTTP surface shared by the Lambda handlers and `kass serve`."""

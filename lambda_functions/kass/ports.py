@@ -123,7 +123,7 @@ class ConversationStore(Protocol):
     """Messages stored one per item, so no conversation approaches an item size limit."""
 
     def append(self, message: Message) -> None:
-        """Store a message; expires after the configured TTL. Re-appending the same id is a no-op."""
+        """Store a message (expires after the TTL); re-appending the same id is a no-op."""
         ...
 
     def messages(self, conversation_id: str, limit: int = 50) -> list[Message]:
@@ -175,7 +175,7 @@ class RawDocumentStore(Protocol):
         ...
 
     def put(self, document: Document) -> str:
-        """Write atomically (readers see the old or the new object, never a part); returns the key."""
+        """Write atomically (readers see old or new, never a part); returns the key."""
         ...
 
     def get(self, key: str) -> Document | None:

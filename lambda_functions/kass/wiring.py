@@ -122,7 +122,9 @@ class Runtime:
         if tier == "extractive":
             from kass.llm.extractive import ExtractiveAnswerer
 
-            return ExtractiveAnswerer(self.embedder, max_sentences=self.settings.answer.max_sentences)
+            return ExtractiveAnswerer(
+                self.embedder, max_sentences=self.settings.answer.max_sentences
+            )
         from kass.llm.generative import ChatModelAnswerer
 
         return ChatModelAnswerer(self.chat_model(tier), tier=tier)
@@ -224,8 +226,9 @@ class Runtime:
         """
         from kass.adapters.aws.clients import client
 
-        return client(service, region=self.settings.aws.region,
-                      max_attempts=self.settings.aws.max_attempts)
+        return client(
+            service, region=self.settings.aws.region, max_attempts=self.settings.aws.max_attempts
+        )
 
     def _local(self, store: Any) -> Any:
         self._closers.append(store)

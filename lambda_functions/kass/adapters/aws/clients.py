@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 
-@lru_cache(maxsize=None)
+@cache
 def client(service: str, *, region: str, max_attempts: int = 5) -> Any:
     """Standard retry mode: exponential backoff with full jitter on throttling and 5xx.
 

@@ -98,12 +98,13 @@ def _progress_bar(label: str, enabled: bool) -> Iterator[Callable[[int, int], No
 
 
 def _ingest(runtime: Any, path: Path, prune: bool, show_progress: bool) -> Any:
+    from kass.chat.cache import INDEX_VERSION
     from kass.ingest.loaders import load_path
     from kass.ingest.pipeline import ingest
 
     documents = load_path(path)
     with _progress_bar("Ingesting", show_progress) as progress:
-        return ingest(
+        report = ingest(
             documents,
             index=runtime.index,
             embedder=runtime.embedder,
@@ -112,6 +113,9 @@ def _ingest(runtime: Any, path: Path, prune: bool, show_progress: bool) -> Any:
             prune=prune,
             progress=progress,
         )
+    if report.added or report.updated or report.deleted:
+        runtime.checkpoints.increment(INDEX_VERSION)  # cached answers predate this content
+    return report
 
 
 @app.command("ingest")
@@ -263,3 +267,18 @@ def eval_command(
 
 def main() -> None:  # pragma: no cover - console-script convenience
     app()
+
+
+from kass.cli_serve import serve_command  # noqa: E402
+
+app.command(
+    "serve",
+    help="Run the Lambda functions locally behind an API-Gateway-compatible HTTP server.",
+)(serve_command)
+
+from kass.cli_migrate import migrate_command  # noqa: E402
+
+app.command(
+    "migrate",
+    help="Copy the local workspace (raw documents, conversations, checkpoints) to AWS.",
+)(migrate_command)

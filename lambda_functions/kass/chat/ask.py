@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 from kass.chat.citations import resolve_citations
 from kass.language import cjk_coverage, is_japanese, is_mostly_cjk
 from kass.models import Answer, SearchHit
@@ -47,10 +49,17 @@ def relevant_passages(
 
 
 def ask(
-    question: str, *, searcher: Searcher, answerer: Answerer, settings: AnswerSettings
+    question: str,
+    *,
+    searcher: Searcher,
+    answerer: Answerer,
+    settings: AnswerSettings,
+    filters: Mapping[str, str] | None = None,
 ) -> Answer:
     question = validate_query(question, settings.max_question_chars)
-    hits = searcher.search(question, k=settings.passages, max_chars=settings.max_question_chars)
+    hits = searcher.search(
+        question, k=settings.passages, filters=filters, max_chars=settings.max_question_chars
+    )
     passages = relevant_passages(hits, question, settings)
     cited = resolve_citations(answerer.answer(question, passages), passages) if passages else None
     if cited is None or not cited.citations:

@@ -23,6 +23,7 @@ import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, Literal
+from urllib.parse import urlsplit
 
 import numpy as np
 
@@ -353,12 +354,15 @@ def make_client(
     credentials = session.get_credentials()
     if credentials is None:
         raise KassError("no AWS credentials found for OpenSearch (SigV4)")
-    host = endpoint.removeprefix("https://").removeprefix("http://").rstrip("/")
+    # A bare host means the AWS endpoint (https on 443); a URL may name another scheme and port,
+    # as an emulator or a test double does.
+    url = urlsplit(endpoint if "://" in endpoint else f"https://{endpoint}")
+    secure = url.scheme == "https"
     return OpenSearch(
-        hosts=[{"host": host, "port": 443}],
+        hosts=[{"host": url.hostname, "port": url.port or (443 if secure else 80)}],
         http_auth=AWSV4SignerAuth(credentials, region, service),
-        use_ssl=True,
-        verify_certs=True,
+        use_ssl=secure,
+        verify_certs=secure,
         connection_class=RequestsHttpConnection,
         timeout=timeout,
         max_retries=0,

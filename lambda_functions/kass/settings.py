@@ -10,7 +10,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from kass.models import SearchMode
@@ -160,12 +160,20 @@ class BedrockSettings(BaseSettings):
     model_config = _config("KASS_BEDROCK_")
 
     embed_model_id: str = "amazon.titan-embed-text-v2:0"
-    embed_dimension: Literal[256, 512, 1024] = 1024
+    embed_dimension: int = Field(default=1024, description="Titan v2 output size: 256, 512 or 1024")
     # Cross-region inference profile ids (us./eu./apac. prefixes) are accepted as they are.
     haiku_model_id: str = "us.anthropic.claude-3-5-haiku-20241022-v1:0"
     sonnet_model_id: str = "us.anthropic.claude-sonnet-4-20250514-v1:0"
     max_tokens: int = Field(default=1024, ge=1, le=64_000)
     temperature: float = Field(default=0.0, ge=0.0, le=1.0)
+
+    @field_validator("embed_dimension")
+    @classmethod
+    def _titan_dimension(cls, value: int) -> int:
+        # Not a Literal: pydantic-settings would compare the env string "256" to the int 256.
+        if value not in (256, 512, 1024):
+            raise ValueError("Titan Text Embeddings v2 supports 256, 512 or 1024 dimensions")
+        return value
 
 
 class SageMakerSettings(BaseSettings):

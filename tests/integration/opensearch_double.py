@@ -16,6 +16,7 @@ matching request fail, to test retries.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
 import threading
@@ -107,7 +108,10 @@ class OpenSearchDouble:
                 url = urlsplit(self.path)
                 params = {k: v[-1] for k, v in parse_qs(url.query).items()}
                 length = int(self.headers.get("Content-Length") or 0)
-                raw = self.rfile.read(length).decode("utf-8") if length else ""
+                data = self.rfile.read(length) if length else b""
+                if self.headers.get("Content-Encoding") == "gzip":  # http_compress=True clients
+                    data = gzip.decompress(data)
+                raw = data.decode("utf-8")
                 body: Any = None
                 if raw:
                     if url.path.endswith("/_bulk"):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 
 import boto3
 import pytest
@@ -15,13 +16,13 @@ from aws_fixtures import create_bucket, create_tables, set_moto_env, table_names
 from lambda_harness import context, json_body, load_handler, rest_event, s3_change, sqs_event
 from moto.server import ThreadedMotoServer
 from opensearch_double import OpenSearchDouble
-from test_data_fetcher_handler import ScriptedSource
+from scripted_connector import T0, ScriptedSource
+from tests.doubles.bedrock_runtime import start_bedrock_double
 
 from kass import connectors
 from kass.adapters.aws import clients
 from kass.raw_keys import doc_key
 from kass.settings import AwsSettings
-from tests.doubles.bedrock_runtime import start_bedrock_double
 
 FUNCTIONS = ("orchestrator", "vector_search", "document_processor", "data_fetcher")
 
@@ -76,12 +77,12 @@ def stack(servers, tmp_path, monkeypatch):
     source.items = {
         "deploy-freeze": {
             "text": "Deploys are frozen until the ballast migration ends.",
-            "updated": ScriptedSource().items["item-0"]["updated"],
+            "updated": T0,
         },
         "login-bug": {
             "text": "Login failed after the 2.3 release because the session cookie "
             "lost its SameSite attribute; the fix shipped in 2.3.1.",
-            "updated": ScriptedSource().items["item-1"]["updated"],
+            "updated": T0 + timedelta(minutes=1),
         },
     }
     monkeypatch.setitem(connectors.CONNECTORS, "scripted", lambda settings: source)

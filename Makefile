@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATASETS ?= ../shared/datasets
 DEMO_QUESTION ?= Why did login fail after the 2.3 release?
 
-.PHONY: venv demo test test-all lint bench eval clean
+.PHONY: venv demo test test-all lint openapi bench eval clean
 
 # torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
 $(STAMP): pyproject.toml
@@ -36,6 +36,10 @@ test-all: venv
 lint: venv
 	$(BIN)/ruff check lambda_functions tests scripts
 	$(BIN)/mypy
+
+# docs/api/openapi.json is generated from the handlers' code; a test fails when it is stale.
+openapi: venv
+	$(BIN)/python -m kass.api.openapi > docs/api/openapi.json
 
 # First run: ~20 min to embed the 100K real chunks (cached in .kass/bench-cache) and ~15 min to
 # build the 1M index (kept in .kass/bench-index); later runs reuse both. Figures: docs/performance.md

@@ -85,6 +85,26 @@ def test_given_local_index_then_it_satisfies_the_chunk_index_port(index):
     assert isinstance(index, ChunkIndex)
 
 
+@pytest.mark.parametrize("threshold", [20_000, 2], ids=["exact", "hnsw"])
+def test_given_two_instances_on_one_file_when_one_writes_then_the_other_sees_it(
+    tmp_path, threshold
+):
+    with (
+        open_index(tmp_path / "index", threshold=threshold) as writer,
+        open_index(tmp_path / "index", threshold=threshold) as reader,
+    ):
+        first, second, third = (make_doc(f"d{n}", f"text {n}") for n in range(3))
+        writer.replace_documents([first, second])
+        assert doc_ids(search(reader, vector=second[2][0], k=1, mode="dense")) == ["d1"]
+
+        writer.delete_documents(["d1"])
+        reader.replace_documents([third])  # a write of its own after the other's delete
+
+        for index in (reader, writer):
+            found = doc_ids(search(index, vector=second[2][0], k=3, mode="dense"))
+            assert sorted(found) == ["d0", "d2"]
+
+
 def test_given_two_docs_when_one_deleted_then_search_omits_it(index):
     a, b = make_doc("a", "database migration failed"), make_doc("b", "database backup done")
     index.replace_documents([a, b])

@@ -86,6 +86,8 @@ class LocalChunkIndex:
         self._graph = HnswCache(directory, dimension, index_settings)
         self._lock = threading.RLock()
         self._closed = False
+        self._data_version = 0  # SQLite's counter of commits by other connections
+        self._last_id = 0  # highest chunk row id mirrored in memory
 
     # -- opening --------------------------------------------------------------------------
     @classmethod
@@ -133,15 +135,53 @@ class LocalChunkIndex:
 
     def _load(self) -> None:
         """Read every vector into memory, then bring the HNSW graph up to date."""
-        select = f"SELECT id, vector, {', '.join(FILTER_KEYS)} FROM chunks ORDER BY id"
-        cursor = self._conn.execute(select)
+        self._data_version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        self._append_rows_after(0)
+        self._reconcile_graph()
+
+    def _append_rows_after(self, last_id: int) -> tuple[np.ndarray, np.ndarray]:
+        """Load the chunks with ids above `last_id` into memory; returns their ids and vectors."""
+        select = f"SELECT id, vector, {', '.join(FILTER_KEYS)} FROM chunks WHERE id > ? ORDER BY id"
+        cursor = self._conn.execute(select, (last_id,))
+        all_ids, all_vectors = [np.zeros(0, np.int64)], [np.zeros((0, self.dimension), np.float32)]
         while rows := cursor.fetchmany(10_000):
             ids = np.fromiter((row[0] for row in rows), dtype=np.int64, count=len(rows))
             vectors = np.frombuffer(b"".join(row[1] for row in rows), dtype="<f4")
-            self._vectors.append(
-                ids, vectors.reshape(len(rows), self.dimension), [row[2:] for row in rows]
-            )
-        self._reconcile_graph()
+            vectors = vectors.reshape(len(rows), self.dimension)
+            self._vectors.append(ids, vectors, [row[2:] for row in rows])
+            all_ids.append(ids)
+            all_vectors.append(vectors)
+        if len(all_ids) > 1:
+            self._last_id = int(all_ids[-1][-1])
+        return np.concatenate(all_ids), np.concatenate(all_vectors)
+
+    def _follow_other_writers(self) -> None:
+        """Mirror in memory what other connections committed since we last looked.
+
+        Several instances may share the file (`kass serve` runs the processor and the search
+        functions side by side; `kass ingest` may run meanwhile). SQLite's data_version moves
+        only when another connection commits, so the common case costs one pragma. Chunk ids
+        only grow, so new rows are those above the last id seen; deletions are found by
+        comparing ids.
+        """
+        version = self._conn.execute("PRAGMA data_version").fetchone()[0]
+        if version == self._data_version:
+            return
+        self._data_version = version
+        stored = np.fromiter(
+            (
+                row[0]
+                for row in self._conn.execute(
+                    "SELECT id FROM chunks WHERE id <= ?", (self._last_id,)
+                )
+            ),
+            dtype=np.int64,
+        )
+        known, _ = self._vectors.live_rows()
+        self._forget(np.setdiff1d(known, stored, assume_unique=True))
+        ids, vectors = self._append_rows_after(self._last_id)
+        self._graph.add(ids, vectors)
+        self._maybe_build_or_checkpoint()
 
     def _reconcile_graph(self) -> None:
         if self._vectors.live < self._index.hnsw_threshold:
@@ -191,6 +231,7 @@ class LocalChunkIndex:
         hashes = content_hashes or {}
         with self._lock:
             with self._transaction() as conn:
+                self._follow_other_writers()  # under the write lock: nobody commits meanwhile
                 gone = self._delete_rows(conn, ids_in_batch)
                 added = [
                     row
@@ -203,6 +244,7 @@ class LocalChunkIndex:
                 ids = np.array([row_id for row_id, _ in added], dtype=np.int64)
                 vectors = np.concatenate([vectors for _, _, vectors in prepared])
                 self._vectors.append(ids, vectors, [attrs for _, attrs in added])
+                self._last_id = int(ids[-1])
                 self._graph.add(ids, vectors)
             self._maybe_build_or_checkpoint()
 
@@ -210,6 +252,7 @@ class LocalChunkIndex:
         doc_ids = list(dict.fromkeys(doc_ids))
         with self._lock:
             with self._transaction() as conn:
+                self._follow_other_writers()
                 count = "SELECT count(*) FROM documents WHERE doc_id = ?"
                 existed = sum(conn.execute(count, (d,)).fetchone()[0] for d in doc_ids)
                 gone = self._delete_rows(conn, doc_ids)
@@ -274,6 +317,7 @@ class LocalChunkIndex:
         wanted = _filter_codes(request.filters)
         candidates = max(self._retrieval.candidates, request.k)
         with self._lock:
+            self._follow_other_writers()
             lexical: list[tuple[int, float]] = []
             dense: list[tuple[int, float]] = []
             if request.mode in ("bm25", "hybrid"):

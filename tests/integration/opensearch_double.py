@@ -100,6 +100,7 @@ class OpenSearchDouble:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+            disable_nagle_algorithm = True  # headers and body leave at once, no delayed-ACK stall
 
             def log_message(self, *args: Any) -> None:  # keep test output quiet
                 pass

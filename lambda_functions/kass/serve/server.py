@@ -15,7 +15,11 @@ from starlette.applications import Starlette
 def bind_socket(host: str, port: int) -> socket.socket:
     """A listening TCP socket on host:port (port 0: any free port); OSError if unavailable."""
     family = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)[0][0]
-    return socket.create_server((host, port), family=family)
+    sock = socket.create_server((host, port), family=family)
+    # Accepted connections inherit it. Without it, a response written in two segments waits
+    # for the client's delayed ACK: every request took 44 ms instead of under 1 ms.
+    sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    return sock
 
 
 def url_of(sock: socket.socket) -> str:

@@ -18,7 +18,7 @@ def client(service: str, *, region: str, max_attempts: int = 5) -> Any:
 
     config = Config(
         region_name=region,
-        retries={"mode": "standard", "max_attempts": max_attempts},
+        retries={"mode": "standard", "total_max_attempts": max_attempts},
         connect_timeout=5,
         read_timeout=60,
     )

@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATASETS ?= ../shared/datasets
 DEMO_QUESTION ?= Why did login fail after the 2.3 release?
 
-.PHONY: venv demo test test-all lint openapi bench eval clean
+.PHONY: venv demo test test-all lint openapi build bench eval clean
 
 # torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
 $(STAMP): pyproject.toml
@@ -41,9 +41,15 @@ lint: venv
 openapi: venv
 	$(BIN)/python -m kass.api.openapi > docs/api/openapi.json
 
+# Lambda layers + function zips + sizes under dist/ (pip downloads for the Lambda target; cached
+# in build/). Target: KASS_LAMBDA_PYTHON_VERSION, KASS_LAMBDA_ARCHITECTURE. ADR 0006.
+build: venv
+	$(BIN)/python scripts/build_lambda.py
+
 # First run: ~20 min to embed the 100K real chunks (cached in .kass/bench-cache) and ~15 min to
 # build the 1M index (kept in .kass/bench-index); later runs reuse both. Figures: docs/performance.md
 bench: venv
+	$(BIN)/python scripts/bench_lambda.py
 	$(BIN)/python scripts/bench_ingest.py --docs 2000 --repeats 3
 	$(BIN)/python scripts/bench_search.py --corpus real --size 100000 --reuse
 	$(BIN)/python scripts/bench_search.py --corpus synthetic --size 1000000 --reuse

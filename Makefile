@@ -50,6 +50,7 @@ build: venv
 # build the 1M index (kept in .kass/bench-index); later runs reuse both. Figures: docs/performance.md
 bench: venv
 	$(BIN)/python scripts/bench_lambda.py
+	$(BIN)/python scripts/bench_api.py --requests 200
 	$(BIN)/python scripts/bench_ingest.py --docs 2000 --repeats 3
 	$(BIN)/python scripts/bench_search.py --corpus real --size 100000 --reuse
 	$(BIN)/python scripts/bench_search.py --corpus synthetic --size 1000000 --reuse

@@ -18,7 +18,6 @@ from aws_lambda_powertools.utilities.batch import (
 )
 from aws_lambda_powertools.utilities.batch.types import PartialItemFailureResponse
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kass.ingest.processor import ObjectChange, parse_object_change, process_change
@@ -29,28 +28,32 @@ from kass.wiring import Runtime
 runtime = Runtime(load_settings())
 # A batch whose records all fail is reported like any other, not raised: no Lambda error.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-idempotency = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=3600)
 
 
 @cache
-def _process_once() -> Any:
-    """The idempotent processing step, built on first use (its store is a client we open lazily)."""
+def _idempotent_processing() -> tuple[Any, Any]:
+    """The idempotent processing step and its config, built on first use: Powertools'
+    idempotency module imports boto3 for its DynamoDB store, a fifth of this function's
+    cold-start budget."""
+    from aws_lambda_powertools.utilities.idempotency import IdempotencyConfig, idempotent_function
+
+    config = IdempotencyConfig(event_key_jmespath="event_id", expires_after_seconds=3600)
 
     @idempotent_function(
         data_keyword_argument="change",
         persistence_store=runtime.idempotency_layer,
-        config=idempotency,
-        output_serializer=None,
+        config=config,
     )
     def process(change: ObjectChange) -> dict[str, Any]:
         return process_change(change, runtime=runtime).model_dump()
 
-    return process
+    return process, config
 
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     change = parse_object_change(record.body)
-    outcome = _process_once()(change=change)
+    process, _ = _idempotent_processing()
+    outcome = process(change=change)
     logger.info("processed", extra=outcome)
     metrics.add_metric(name=f"Documents_{outcome['action']}", unit=MetricUnit.Count, value=1)
     return outcome
@@ -59,7 +62,7 @@ def record_handler(record: SQSRecord) -> dict[str, Any]:
 @logger.inject_lambda_context
 @metrics.log_metrics(capture_cold_start_metric=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> PartialItemFailureResponse:
-    idempotency.register_lambda_context(context)
+    _idempotent_processing()[1].register_lambda_context(context)
     return process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

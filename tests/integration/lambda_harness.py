@@ -20,6 +20,7 @@ from kass.api.routes import handler_file
 from kass.serve.context import LocalLambdaContext
 
 EVENTS = Path(__file__).resolve().parents[1] / "events"
+SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "workspace"
 _loaded = itertools.count()
 
 
@@ -93,3 +94,23 @@ def sqs_event(*bodies: dict[str, Any] | str) -> dict[str, Any]:
 
 def json_body(response: dict[str, Any]) -> Any:
     return json.loads(response["body"])
+
+
+def ingest_samples() -> None:
+    """Index the bundled sample workspace into the workspace the current environment names."""
+    from kass.ingest.loaders import load_path
+    from kass.ingest.pipeline import ingest
+    from kass.settings import load_settings
+    from kass.wiring import Runtime
+
+    runtime = Runtime(load_settings())
+    try:
+        ingest(
+            load_path(SAMPLES),
+            index=runtime.index,
+            embedder=runtime.embedder,
+            chunker=runtime.chunker,
+            origin=str(SAMPLES),
+        )
+    finally:
+        runtime.close()

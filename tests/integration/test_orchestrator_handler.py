@@ -2,17 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from lambda_harness import context, json_body, load_handler, rest_event
+from lambda_harness import context, ingest_samples, json_body, load_handler, rest_event
 
-from kass.ingest.loaders import load_path
-from kass.ingest.pipeline import ingest
-from kass.settings import load_settings
-from kass.wiring import Runtime
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "workspace"
 QUESTION = "Why did login fail after the 2.3 release?"
 
 
@@ -25,15 +17,7 @@ def handler(tmp_path_factory):
         patch.setenv("KASS_ANSWER_MAX_QUESTION_CHARS", "300")
         patch.setenv("POWERTOOLS_SERVICE_NAME", "orchestrator")
         patch.setenv("POWERTOOLS_METRICS_NAMESPACE", "kass-test")
-        runtime = Runtime(load_settings())
-        ingest(
-            load_path(SAMPLES),
-            index=runtime.index,
-            embedder=runtime.embedder,
-            chunker=runtime.chunker,
-            origin=str(SAMPLES),
-        )
-        runtime.close()
+        ingest_samples()
         module = load_handler("orchestrator")
         yield module
         module.runtime.close()

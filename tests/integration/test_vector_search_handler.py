@@ -2,17 +2,8 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from lambda_harness import context, json_body, load_handler, rest_event
-
-from kass.ingest.loaders import load_path
-from kass.ingest.pipeline import ingest
-from kass.settings import load_settings
-from kass.wiring import Runtime
-
-SAMPLES = Path(__file__).resolve().parents[2] / "samples" / "workspace"
+from lambda_harness import context, ingest_samples, json_body, load_handler, rest_event
 
 
 @pytest.fixture(scope="module")
@@ -23,15 +14,7 @@ def handler(tmp_path_factory):
         patch.setenv("KASS_HOME", str(home))
         patch.setenv("POWERTOOLS_SERVICE_NAME", "vector_search")
         patch.setenv("POWERTOOLS_METRICS_NAMESPACE", "kass-test")
-        runtime = Runtime(load_settings())
-        ingest(
-            load_path(SAMPLES),
-            index=runtime.index,
-            embedder=runtime.embedder,
-            chunker=runtime.chunker,
-            origin=str(SAMPLES),
-        )
-        runtime.close()
+        ingest_samples()
         module = load_handler("vector_search")
         yield module
         module.runtime.close()

@@ -26,6 +26,7 @@ from aws_lambda_powertools.utilities.parser.models import (
     SqsModel,
 )
 
+from kass.adapters.local.raw_store import is_document_key
 from kass.ingest.processor import parse_object_change
 from kass.serve.app import proxy_response
 from kass.serve.context import LocalLambdaContext
@@ -36,7 +37,7 @@ from kass.serve.events import (
     sqs_event,
     sqs_record,
 )
-from kass.serve.watcher import failed_message_ids, is_raw_document
+from kass.serve.watcher import failed_message_ids
 
 MOMENT = datetime(2026, 11, 22, 9, 15, 2, tzinfo=UTC)
 
@@ -341,4 +342,4 @@ def test_given_a_batch_response_when_read_then_failures_follow_lambdas_rules(res
     ],
 )
 def test_given_a_key_when_filtered_then_only_documents_pass(key, expected):
-    assert is_raw_document(key) is expected
+    assert is_document_key(key) is expected

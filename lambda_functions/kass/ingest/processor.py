@@ -14,7 +14,6 @@ from pydantic import BaseModel, ValidationError
 
 from kass.chat.cache import INDEX_VERSION
 from kass.errors import InvalidInput
-from kass.ingest.pipeline import ingest
 from kass.raw_keys import parse_key
 
 if TYPE_CHECKING:
@@ -71,6 +70,8 @@ def process_change(change: ObjectChange, *, runtime: Runtime) -> Outcome:
         raise InvalidInput(
             f"event for bucket {change.bucket!r}; this processor reads {store.location!r}"
         )
+    from kass.ingest.pipeline import ingest  # numpy and the chunker: not needed at cold start
+
     source, doc_id = parse_key(change.key)
     document = store.get(change.key)
     if document is None:

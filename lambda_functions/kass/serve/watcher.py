@@ -41,8 +41,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from kass.errors import InvalidInput
-from kass.raw_keys import PREFIX, parse_key
+from kass.adapters.local.raw_store import is_document_key
+from kass.raw_keys import PREFIX
 from kass.serve.events import (
     LOCAL_REGION,
     ObjectEventType,
@@ -60,16 +60,6 @@ DLQ_FILE = Path("dlq") / "document_processor.jsonl"
 STATE_FILE = Path("serve") / "raw-keys.json"
 
 Invoke = Callable[[Mapping[str, Any]], Any]
-
-
-def is_raw_document(key: str) -> bool:
-    """Whether a key names a document (the rule of the local store's `keys()`)."""
-    try:
-        parse_key(key)
-    except InvalidInput:
-        return False
-    folder, name = key[len(PREFIX) :].split("/")
-    return folder not in (".", "..") and not name.startswith(".#")
 
 
 @dataclass
@@ -184,7 +174,7 @@ class RawFolderWatcher:
 
     def _accepts(self, root: Path, _: object, path: str) -> bool:
         try:
-            return is_raw_document(f"{PREFIX}{Path(path).relative_to(root).as_posix()}")
+            return is_document_key(f"{PREFIX}{Path(path).relative_to(root).as_posix()}")
         except ValueError:
             return False
 
@@ -195,7 +185,7 @@ class RawFolderWatcher:
             on_disk = {
                 key: path
                 for path in sorted(self.raw_dir.glob("*/*.json"))
-                if is_raw_document(key := self._key(path)) and path.is_file()
+                if is_document_key(key := self._key(path)) and path.is_file()
             }
             known = self._known_keys()
             for key, path in on_disk.items():
@@ -213,7 +203,7 @@ class RawFolderWatcher:
                 if relative is None:
                     continue
                 key = f"{PREFIX}{relative.as_posix()}"
-                if key in seen or not is_raw_document(key):
+                if key in seen or not is_document_key(key):
                     continue
                 seen.add(key)
                 target = self.raw_dir / relative

@@ -80,12 +80,12 @@ class FolderRawDocumentStore:
             f"{PREFIX}{folder.name}/{entry.name}"
             for folder in folders
             for entry in _listing(folder)
-            if _is_local_key(f"{PREFIX}{folder.name}/{entry.name}") and entry.is_file()
+            if is_document_key(f"{PREFIX}{folder.name}/{entry.name}") and entry.is_file()
         ]
         return iter(sorted(found))
 
     def _path(self, key: str) -> Path:
-        if not _is_local_key(key):
+        if not is_document_key(key):
             raise InvalidInput(f"not a raw document key: {key!r}")
         return self.home / key
 
@@ -97,7 +97,7 @@ def _listing(folder: Path) -> list[Path]:
         return []
 
 
-def _is_local_key(key: str) -> bool:
+def is_document_key(key: str) -> bool:
     """A key `doc_key` can make, as a path that stays in its folder.
 
     Temp files (`.tmp`) and editor lock files (`.#name.json`: `doc_key` quotes `#`) are not keys;

@@ -52,6 +52,7 @@ def _idempotent_processing() -> tuple[Any, Any]:
 
 def record_handler(record: SQSRecord) -> dict[str, Any]:
     change = parse_object_change(record.body)
+    logger.set_correlation_id(change.event_id)  # the EventBridge event, traceable end to end
     process, _ = _idempotent_processing()
     outcome = process(change=change)
     logger.info("processed", extra=outcome)

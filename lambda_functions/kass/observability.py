@@ -9,6 +9,7 @@ it (`make_tracer`): importing the X-Ray SDK creates a botocore client for sampli
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from aws_lambda_powertools import Logger, Metrics
@@ -17,6 +18,9 @@ NAMESPACE = "kass"
 
 logger = Logger()  # service: POWERTOOLS_SERVICE_NAME
 metrics = Metrics(namespace=NAMESPACE)
+
+# Requests that count nothing (a health check, a read) are normal; Powertools would warn on each.
+warnings.filterwarnings("ignore", message="No application metrics to publish")
 
 
 def make_tracer() -> Any:

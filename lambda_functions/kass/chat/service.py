@@ -56,8 +56,8 @@ def chat(
             runtime.cache.put(key, answer, ttl)
 
     store = runtime.conversations
-    store.append(_message(conversation_id, user_id, "user", question, clock))
-    reply = _message(conversation_id, user_id, "assistant", answer.text, clock, answer)
+    store.append(_message(conversation_id, user_id, question, clock))
+    reply = _message(conversation_id, user_id, answer.text, clock, answer)
     store.append(reply)
     return ChatResponse(
         conversation_id=conversation_id,
@@ -86,19 +86,15 @@ def _require_owned(conversation_id: str, user_id: str, runtime: Runtime) -> None
 
 
 def _message(
-    conversation_id: str,
-    user_id: str,
-    role: str,
-    text: str,
-    clock: Clock,
-    answer: Answer | None = None,
+    conversation_id: str, user_id: str, text: str, clock: Clock, answer: Answer | None = None
 ) -> Message:
+    """The user's turn, or with `answer` the assistant's."""
     now = clock()
     return Message(
         id=new_message_id(now),
         conversation_id=conversation_id,
         user_id=user_id,
-        role="assistant" if role == "assistant" else "user",
+        role="assistant" if answer else "user",
         text=text,
         citations=answer.citations if answer else [],
         tier=answer.tier if answer else None,

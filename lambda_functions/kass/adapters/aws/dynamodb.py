@@ -18,8 +18,7 @@ from typing import Any
 from botocore.exceptions import ClientError, NoCredentialsError
 from pydantic import ValidationError
 
-from kass.errors import InvalidInput, KassError
-from kass.ids import (
+from kass.adapters.records import (
     check_message_keys,
     citations_json,
     conversation_title,
@@ -29,6 +28,7 @@ from kass.ids import (
     require_key,
     sort_time,
 )
+from kass.errors import InvalidInput, KassError
 from kass.models import Answer, ConversationSummary, Message
 
 Clock = Callable[[], datetime]

@@ -20,8 +20,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from kass.errors import KassError
-from kass.ids import (
+from kass.adapters.records import (
     check_message_keys,
     citations_json,
     conversation_title,
@@ -31,6 +30,7 @@ from kass.ids import (
     require_key,
     sort_time,
 )
+from kass.errors import KassError
 from kass.models import Answer, ConversationSummary, Message
 
 Clock = Callable[[], datetime]

@@ -86,7 +86,7 @@ TF_RC := $(CURDIR)/build/terraform.rc
 TF_MODULES_ROOT := build/tf-validate/modules
 TF_ENVS = $(patsubst %/,%,$(sort $(dir $(wildcard terraform/envs/*/*.tf))))
 TF_ROOTS = $(TF_MODULES_ROOT) $(TF_ENVS)
-TF_TESTED = $(patsubst %/tests/,%,$(sort $(dir $(wildcard terraform/modules/*/tests/*.tftest.hcl))))
+TF_TESTED = $(patsubst %/tests/,%,$(sort $(dir $(wildcard terraform/modules/*/tests/*.tftest.hcl terraform/envs/*/tests/*.tftest.hcl))))
 # checkov pins boto3 1.35 and packaging 23: its own venv, from pyproject's `infra` extra.
 INFRA_VENV := build/infra-venv
 INFRA_STAMP := $(INFRA_VENV)/.installed-stamp
@@ -137,6 +137,24 @@ tf-test-root/%: tf-init-root/%
 	@cd $* && out=$$($(TF) test -no-color 2>&1) \
 	  && echo "ok    $* ($$(echo "$$out" | tail -n 1))" \
 	  || { echo "FAIL  $*"; echo "$$out"; exit 1; }
+
+# Plan one environment against its real state (credentials for its account required: operators
+# and CI). `make tf-plan ENV=dev` builds the zips first, since Terraform uploads dist/. The plan
+# is saved as terraform/envs/<env>/<env>.tfplan (git-ignored); apply it with
+# `terraform -chdir=terraform/envs/<env> apply <env>.tfplan`. Extra flags: TF_PLAN_ARGS=-lock=false.
+.PHONY: tf-plan
+TF_ENV_NAMES := dev staging prod
+TF_PLAN_ARGS ?=
+ifneq ($(filter tf-plan,$(MAKECMDGOALS)),)
+ifneq ($(words $(ENV)) $(filter $(ENV),$(TF_ENV_NAMES)),1 $(strip $(ENV)))
+$(error tf-plan: set ENV to one of $(TF_ENV_NAMES), e.g. `make tf-plan ENV=dev` (got ENV="$(ENV)"))
+endif
+endif
+tf-plan: export TF_CLI_CONFIG_FILE := $(TF_RC)
+tf-plan: export CHECKPOINT_DISABLE := 1
+tf-plan: tf-config build
+	$(TF) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=backend.hcl
+	$(TF) -chdir=terraform/envs/$(ENV) plan -input=false -out=$(ENV).tfplan $(TF_PLAN_ARGS)
 
 $(INFRA_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(INFRA_VENV)

@@ -1,0 +1,439 @@
+# One kass environment: module calls and the values that wire them. This file is identical in
+# envs/dev, envs/staging and envs/prod (a unit test compares them); what differs between the
+# environments is only in terraform.tfvars and backend.hcl. Code comes prebuilt from
+# `make build` (dist/); Terraform never builds it.
+#
+#   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)
+#   core_layer, agent_layer ─► orchestrator, vector_search, document_processor, data_fetcher
+#   vpc (optional) ─► the three functions that use the index, and the OpenSearch domain
+#   opensearch ◄─ roles of orchestrator, vector_search, document_processor
+#   eventbridge: schedules ─► data_fetcher ; raw bucket events ─► SQS ─► document_processor
+#   api ─► orchestrator, vector_search (kass.api.routes.HTTP_ROUTES) ; frontend ─► api origin
+#   monitoring ◄─ function names and alarms, DLQs, API ; its topic ─► every function's alarms
+
+locals {
+  name_prefix = "kass-${var.environment}"
+  dist_dir    = coalesce(var.dist_dir, "${path.root}/../../../dist")
+  partition   = startswith(var.region, "cn-") ? "aws-cn" : (startswith(var.region, "us-gov-") ? "aws-us-gov" : "aws")
+  vpc_config  = one(module.vpc[*].lambda_vpc_config) # null without a VPC
+
+  # kass.api.routes.HTTP_ROUTES (a unit test keeps the two equal).
+  http_routes = [
+    { method = "POST", path = "/chat", function = "orchestrator" },
+    { method = "GET", path = "/conversations", function = "orchestrator" },
+    { method = "GET", path = "/conversations/{conversation_id}", function = "orchestrator" },
+    { method = "GET", path = "/health", function = "orchestrator" },
+    { method = "POST", path = "/search", function = "vector_search" },
+  ]
+
+  # Bedrock resources IAM must name: a model ID is a foundation model in this region; a
+  # cross-region inference profile ID (us., eu., apac., jp., ... prefix) is the profile in this
+  # region plus its foundation model in every destination region the profile routes to.
+  inference_profile_prefix = "/^(us|eu|apac|jp|au|ca|us-gov|global)\\./"
+  bedrock_model_arns = {
+    for id in distinct([var.bedrock_embed_model_id, var.bedrock_haiku_model_id, var.bedrock_sonnet_model_id]) : id => (
+      replace(id, local.inference_profile_prefix, "") == id
+      ? ["arn:${local.partition}:bedrock:${var.region}::foundation-model/${id}"]
+      : concat(
+        ["arn:${local.partition}:bedrock:${var.region}:${var.account_id}:inference-profile/${id}"],
+        [for r in var.bedrock_inference_regions : "arn:${local.partition}:bedrock:${r}::foundation-model/${replace(id, local.inference_profile_prefix, "")}"],
+      )
+    )
+  }
+  embed_model_arns = local.bedrock_model_arns[var.bedrock_embed_model_id]
+  chat_model_arns  = distinct(concat(local.bedrock_model_arns[var.bedrock_haiku_model_id], local.bedrock_model_arns[var.bedrock_sonnet_model_id]))
+
+  # Function settings (kass.settings): every function gets the stores it may touch by name, so
+  # no function falls back to a default name of another environment.
+  env_common = merge(
+    {
+      KASS_PROFILE    = "aws"
+      KASS_AWS_REGION = var.region
+    },
+    module.dynamodb.environment_variables, # KASS_AWS_{CONVERSATIONS,CACHE,CHECKPOINTS,IDEMPOTENCY}_TABLE
+    module.s3.environment_variables,       # KASS_AWS_RAW_BUCKET, KASS_AWS_KMS_KEY_ID
+  )
+  # The functions that embed and read or write the index.
+  env_index = merge(
+    module.opensearch.environment_variables, # KASS_AWS_OPENSEARCH_{ENDPOINT,SERVICE,INDEX}
+    {
+      KASS_BEDROCK_EMBED_MODEL_ID  = var.bedrock_embed_model_id
+      KASS_BEDROCK_EMBED_DIMENSION = tostring(var.bedrock_embed_dimension)
+    },
+  )
+  # The function that answers.
+  env_chat = merge(
+    {
+      KASS_CHAT_TIER               = var.chat_tier
+      KASS_BEDROCK_HAIKU_MODEL_ID  = var.bedrock_haiku_model_id
+      KASS_BEDROCK_SONNET_MODEL_ID = var.bedrock_sonnet_model_id
+    },
+    module.llm.environment_variables, # KASS_SAGEMAKER_ENDPOINT_NAME when enabled, else nothing
+  )
+
+  tables = module.dynamodb.table_arns
+  functions_with_index = {
+    orchestrator       = module.orchestrator
+    vector_search      = module.vector_search
+    document_processor = module.document_processor
+  }
+  all_functions = merge(local.functions_with_index, { data_fetcher = module.data_fetcher })
+}
+
+# -- key, network ------------------------------------------------------------------------------
+
+module "kms" {
+  source = "../../modules/kms"
+
+  name_prefix             = local.name_prefix
+  deletion_window_in_days = var.kms_deletion_window_days
+}
+
+module "vpc" {
+  source = "../../modules/vpc"
+  count  = var.vpc_enabled ? 1 : 0
+
+  name_prefix                 = local.name_prefix
+  cidr_block                  = var.vpc_cidr_block
+  availability_zones          = var.vpc_availability_zones
+  interface_endpoint_services = var.vpc_interface_endpoint_services
+  flow_logs_retention_days    = var.log_retention_days
+  flow_logs_kms_key_arn       = module.kms.key_arn
+}
+
+# -- stores ------------------------------------------------------------------------------------
+
+module "dynamodb" {
+  source = "../../modules/dynamodb"
+
+  name_prefix         = local.name_prefix
+  kms_key_arn         = module.kms.key_arn
+  deletion_protection = var.deletion_protection
+}
+
+module "s3" {
+  source = "../../modules/s3"
+
+  name_prefix                        = local.name_prefix
+  bucket_name_suffix                 = "-${var.account_id}" # bucket names are global
+  kms_key_arn                        = module.kms.key_arn
+  noncurrent_version_expiration_days = var.raw_noncurrent_version_expiration_days
+  force_destroy                      = var.force_destroy
+}
+
+module "opensearch" {
+  #checkov:skip=CKV_AWS_338:Log retention is a per-environment cost decision (log_retention_days): prod keeps 365 days, dev and staging keep 14 and 30 on purpose.
+  source = "../../modules/opensearch"
+
+  name_prefix      = local.name_prefix
+  engine           = var.opensearch_engine
+  principal_arns   = [for f in values(local.functions_with_index) : f.role_arn]
+  index_name       = var.opensearch_index
+  kms_key_arn      = module.kms.key_arn
+  standby_replicas = var.opensearch_standby_replicas
+
+  # Serverless: private through the VPC's aoss endpoint when there is one, else public
+  # (SigV4 + the data access policy still apply).
+  aoss_vpc_endpoint_ids = compact(module.vpc[*].aoss_vpc_endpoint_id)
+
+  # Domain: in the private subnets, behind the endpoints' security group, which admits HTTPS
+  # from the functions' security group (the functions may send HTTPS only there).
+  subnet_ids            = var.opensearch_engine == "domain" ? flatten(module.vpc[*].private_subnet_ids) : []
+  security_group_ids    = var.opensearch_engine == "domain" ? module.vpc[*].endpoints_security_group_id : []
+  domain_instance_type  = var.opensearch_domain_instance_type
+  domain_instance_count = var.opensearch_domain_instance_count
+  domain_volume_size_gb = var.opensearch_domain_volume_size_gb
+  log_retention_days    = var.log_retention_days
+}
+
+# -- code --------------------------------------------------------------------------------------
+
+module "core_layer" {
+  source = "../../modules/lambda_layer"
+
+  name_prefix  = local.name_prefix
+  name         = "core"
+  description  = "kass package + core dependencies (make build)"
+  zip_path     = "${local.dist_dir}/layers/core.zip"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+}
+
+module "agent_layer" {
+  source = "../../modules/lambda_layer"
+
+  name_prefix  = local.name_prefix
+  name         = "agent"
+  description  = "LangChain/LangGraph agent dependencies (make build), orchestrator only"
+  zip_path     = "${local.dist_dir}/layers/agent.zip"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+}
+
+# -- functions (kass.api.routes.FUNCTIONS) -----------------------------------------------------
+
+module "orchestrator" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "orchestrator"
+  description          = "kass chat API: POST /chat, GET /conversations[/{id}], GET /health"
+  zip_path             = "${local.dist_dir}/functions/orchestrator.zip"
+  layer_arns           = [module.core_layer.arn, module.agent_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["orchestrator"].memory_size
+  timeout_seconds      = var.functions["orchestrator"].timeout_seconds
+  reserved_concurrency = var.functions["orchestrator"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = local.vpc_config
+
+  environment_variables = merge(local.env_common, local.env_index, local.env_chat, var.function_environment_overrides)
+
+  policy_statements = concat(
+    [
+      {
+        sid       = "Conversations"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = [local.tables.conversations, module.dynamodb.conversations_owner_index_arn]
+      },
+      {
+        sid       = "ResponseCache"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        resources = [local.tables.cache]
+      },
+      {
+        sid       = "ReadIndexVersion"
+        actions   = ["dynamodb:GetItem"]
+        resources = [local.tables.checkpoints]
+      },
+      {
+        # Converse uses bedrock:InvokeModel, ConverseStream bedrock:InvokeModelWithResponseStream.
+        sid       = "InvokeBedrockModels"
+        actions   = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+        resources = distinct(concat(local.embed_model_arns, local.chat_model_arns))
+      },
+    ],
+    module.opensearch.policy_statements,
+    module.llm.invoke_policy_statements,
+  )
+}
+
+module "vector_search" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "vector_search"
+  description          = "kass search API: POST /search"
+  zip_path             = "${local.dist_dir}/functions/vector_search.zip"
+  layer_arns           = [module.core_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["vector_search"].memory_size
+  timeout_seconds      = var.functions["vector_search"].timeout_seconds
+  reserved_concurrency = var.functions["vector_search"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = local.vpc_config
+
+  environment_variables = merge(local.env_common, local.env_index, var.function_environment_overrides)
+
+  policy_statements = concat(
+    [{
+      sid       = "EmbedQueries"
+      actions   = ["bedrock:InvokeModel"]
+      resources = local.embed_model_arns
+    }],
+    module.opensearch.policy_statements,
+  )
+}
+
+module "document_processor" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "document_processor"
+  description          = "kass ingestion: raw document events (SQS) -> parse, chunk, embed, index"
+  zip_path             = "${local.dist_dir}/functions/document_processor.zip"
+  layer_arns           = [module.core_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["document_processor"].memory_size
+  timeout_seconds      = var.functions["document_processor"].timeout_seconds
+  reserved_concurrency = var.functions["document_processor"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = local.vpc_config
+
+  environment_variables = merge(local.env_common, local.env_index, var.function_environment_overrides)
+
+  policy_statements = concat(
+    module.s3.reader_policy_statements,             # s3:GetObject on raw/*, ListBucket, kms:Decrypt
+    module.eventbridge.processor_policy_statements, # receive/delete on its queue, kms:Decrypt
+    [
+      {
+        sid       = "IdempotencyRecords"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+        resources = [local.tables.idempotency]
+      },
+      {
+        sid       = "BumpIndexVersion"
+        actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        resources = [local.tables.checkpoints]
+      },
+      {
+        sid       = "EmbedChunks"
+        actions   = ["bedrock:InvokeModel"]
+        resources = local.embed_model_arns
+      },
+    ],
+    module.opensearch.policy_statements,
+  )
+}
+
+module "data_fetcher" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "data_fetcher"
+  description          = "kass ingestion: scheduled connector runs (GitLab, Slack, Backlog) -> raw bucket"
+  zip_path             = "${local.dist_dir}/functions/data_fetcher.zip"
+  layer_arns           = [module.core_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["data_fetcher"].memory_size
+  timeout_seconds      = var.functions["data_fetcher"].timeout_seconds
+  reserved_concurrency = var.functions["data_fetcher"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = null # calls GitLab, Slack and Backlog on the internet (no NAT in the VPC)
+
+  environment_variables = merge(local.env_common, var.function_environment_overrides)
+
+  policy_statements = concat(
+    module.s3.writer_policy_statements, # s3:Get/Put/DeleteObject on raw/*, ListBucket, kms
+    [
+      {
+        sid       = "Checkpoints"
+        actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
+        resources = [local.tables.checkpoints]
+      },
+      {
+        # Secret ARNs end in a random 6-character suffix, hence the trailing *.
+        sid       = "ConnectorSecrets"
+        actions   = ["secretsmanager:GetSecretValue"]
+        resources = ["arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:kass/${var.environment}/connectors/*"]
+      },
+    ],
+  )
+}
+
+# -- events ------------------------------------------------------------------------------------
+
+module "eventbridge" {
+  source = "../../modules/eventbridge"
+
+  name_prefix                = local.name_prefix
+  kms_key_arn                = module.kms.key_arn
+  schedules                  = var.connector_schedules
+  data_fetcher_function_name = module.data_fetcher.function_name
+  data_fetcher_arn           = module.data_fetcher.invoke_target_arn
+  data_fetcher_qualifier     = module.data_fetcher.qualifier
+  bucket_name                = module.s3.bucket_name
+  processor_arn              = module.document_processor.invoke_target_arn
+  processor_timeout_seconds  = var.functions["document_processor"].timeout_seconds
+  batch_size                 = var.document_events_batch_size
+}
+
+# -- self-hosted 7B tier -----------------------------------------------------------------------
+
+module "llm" {
+  #checkov:skip=CKV_AWS_338:Log retention is a per-environment cost decision (log_retention_days): prod keeps 365 days, dev and staging keep 14 and 30 on purpose.
+  source = "../../modules/sagemaker_endpoint"
+
+  enabled                = var.sagemaker_enabled
+  name_prefix            = local.name_prefix
+  image_uri              = var.sagemaker_image_uri
+  model_data_s3_uri      = var.sagemaker_enabled ? "s3://${module.s3.bucket_name}/${var.sagemaker_model_key_prefix}" : null
+  model_data_kms_key_arn = module.kms.key_arn # the raw bucket's SSE-KMS key
+  environment            = var.sagemaker_environment
+  instance_type          = var.sagemaker_instance_type
+  min_capacity           = var.sagemaker_min_capacity
+  max_capacity           = var.sagemaker_max_capacity
+  log_retention_days     = var.log_retention_days
+  # Not the environment key: the module also encrypts the office-hours schedules with it, and
+  # its scheduler role has no kms:Decrypt to read them back (docs/deploy.md, SageMaker).
+  kms_key_arn       = null
+  schedule_enabled  = var.sagemaker_schedule_enabled
+  schedule_timezone = var.sagemaker_schedule_timezone
+  start_cron        = var.sagemaker_start_cron
+  stop_cron         = var.sagemaker_stop_cron
+  autoscaling_cron  = var.sagemaker_autoscaling_cron
+}
+
+# -- front ends --------------------------------------------------------------------------------
+
+module "api" {
+  source = "../../modules/api_gateway"
+
+  name_prefix = local.name_prefix
+  routes = [for r in local.http_routes : {
+    method        = r.method
+    path          = r.path
+    function_name = local.functions_with_index[r.function].function_name
+    invoke_arn    = local.functions_with_index[r.function].invoke_arn
+  }]
+  api_key_names                  = var.api_key_names
+  throttle_rate_limit            = var.api_throttle_rate_limit
+  throttle_burst_limit           = var.api_throttle_burst_limit
+  quota_limit                    = var.api_quota_per_day
+  quota_period                   = "DAY"
+  cors_allow_origin              = "https://${module.frontend.distribution_domain_name}"
+  log_retention_days             = var.log_retention_days
+  log_kms_key_arn                = module.kms.key_arn
+  manage_account_cloudwatch_role = var.api_manage_account_cloudwatch_role
+}
+
+module "frontend" {
+  source = "../../modules/frontend"
+
+  name_prefix   = local.name_prefix
+  api_origins   = [module.api.origin]
+  price_class   = var.web_price_class
+  force_destroy = var.force_destroy
+}
+
+# -- monitoring --------------------------------------------------------------------------------
+
+module "monitoring" {
+  source = "../../modules/monitoring"
+
+  name_prefix      = local.name_prefix
+  function_names   = [for f in values(local.all_functions) : f.function_name]
+  extra_alarm_arns = flatten([for f in values(local.all_functions) : values(f.alarm_arns)])
+  dlq_names = concat(
+    [for f in values(local.all_functions) : f.dlq_name],
+    [module.eventbridge.dlq_name, module.eventbridge.events_dlq_name],
+  )
+  api_gateway             = { name = module.api.rest_api_name, stage = module.api.stage_name }
+  sagemaker_endpoint_name = module.llm.endpoint_name
+  alarm_emails            = var.alarm_emails
+  monthly_budget_usd      = var.monthly_budget_usd
+  budget_cost_tag         = { key = "environment", value = var.environment } # provider default tag
+  # null: the module makes the topic's own key. Passing module.kms.key_arn fails the first plan:
+  # the module decides `count` from `kms_key_arn == null`, unknown until the key exists.
+  kms_key_arn = null
+}

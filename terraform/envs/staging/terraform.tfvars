@@ -1,0 +1,58 @@
+# kass staging: prod's shape (Serverless index, VPC in two zones, the 7B tier in office hours),
+# smaller: no standby replicas, fewer reserved instances, shorter hours. Cost: docs/cost.md.
+environment = "staging"
+account_id  = "222222222222" # REPLACE with the staging account's ID (and the bucket in backend.hcl)
+region      = "ap-northeast-1"
+
+functions = {
+  orchestrator       = { memory_size = 1024, timeout_seconds = 30, reserved_concurrency = 10 }
+  vector_search      = { memory_size = 1024, timeout_seconds = 10, reserved_concurrency = 5 }
+  document_processor = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 5 }
+  data_fetcher       = { memory_size = 512, timeout_seconds = 900, reserved_concurrency = 2 }
+}
+log_level          = "INFO"
+log_retention_days = 30
+
+vpc_enabled                     = true
+vpc_availability_zones          = ["ap-northeast-1a", "ap-northeast-1c"]
+vpc_interface_endpoint_services = ["bedrock-runtime", "aoss", "sagemaker.runtime", "xray"]
+
+# OpenSearch Serverless like prod, without standby replicas: idle floor 1 OCU instead of 2.
+opensearch_engine           = "serverless"
+opensearch_standby_replicas = false
+
+bedrock_haiku_model_id    = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
+bedrock_sonnet_model_id   = "jp.anthropic.claude-sonnet-4-5-20250929-v1:0"
+bedrock_inference_regions = ["ap-northeast-1", "ap-northeast-3"]
+chat_tier                 = "haiku"
+
+# The 7B tier on one ml.g5.xlarge, weekdays 09:45-18:00 Tokyo (in service from ~10:00).
+sagemaker_enabled           = true
+sagemaker_image_uri         = "763104351884.dkr.ecr.ap-northeast-1.amazonaws.com/huggingface-pytorch-tgi-inference:2.4.0-tgi3.0.1-gpu-py311-cu124-ubuntu22.04-v2.0"
+sagemaker_model_key_prefix  = "models/qwen2.5-7b-instruct/"
+sagemaker_instance_type     = "ml.g5.xlarge"
+sagemaker_min_capacity      = 1
+sagemaker_max_capacity      = 1
+sagemaker_schedule_enabled  = true
+sagemaker_schedule_timezone = "Asia/Tokyo"
+sagemaker_start_cron        = "cron(45 9 ? * MON-FRI *)"
+sagemaker_stop_cron         = "cron(0 18 ? * MON-FRI *)"
+sagemaker_autoscaling_cron  = "cron(15 10 ? * MON-FRI *)"
+
+connector_schedules = {
+  gitlab  = "rate(30 minutes)"
+  slack   = "rate(30 minutes)"
+  backlog = "rate(30 minutes)"
+}
+
+deletion_protection      = true
+force_destroy            = false
+kms_deletion_window_days = 30
+
+api_key_names            = ["web", "discord"]
+api_throttle_rate_limit  = 10
+api_throttle_burst_limit = 20
+api_quota_per_day        = 5000
+
+alarm_emails       = ["kass-platform@example.com"] # REPLACE with the team's alert address
+monthly_budget_usd = 700

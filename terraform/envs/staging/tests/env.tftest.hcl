@@ -1,0 +1,288 @@
+# This environment planned with its own terraform.tfvars against a mocked AWS provider: no
+# credentials, no network, no state (`terraform init -backend=false`, then `terraform test`;
+# `make tf-test`). Stand-in zips replace dist/, so no `make build` is needed. Identical in every
+# environment (a unit test compares them).
+#
+# - `aws` leaves computed attributes unknown, as on a first real plan (every ARN is unknown until
+#   apply), which catches count/for_each that depend on not-yet-created resources.
+# - `aws.known` gives them realistic values during the plan, so the modules' input validations
+#   (ARN shapes, invoke ARNs, layer ARNs, IDs) see the values the environment wires in.
+# - The remaining runs show bad input failing at plan time with a message saying what to set.
+
+mock_provider "aws" {
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111111111111" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "ap-northeast-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+}
+
+mock_provider "aws" {
+  alias           = "known"
+  override_during = plan
+
+  mock_data "aws_iam_policy_document" {
+    defaults = { json = "{\"Version\":\"2012-10-17\",\"Statement\":[]}" }
+  }
+  mock_data "aws_caller_identity" {
+    defaults = { account_id = "111111111111" }
+  }
+  mock_data "aws_region" {
+    defaults = { name = "ap-northeast-1" }
+  }
+  mock_data "aws_partition" {
+    defaults = { partition = "aws" }
+  }
+  mock_resource "aws_kms_key" {
+    defaults = {
+      arn    = "arn:aws:kms:ap-northeast-1:111111111111:key/11111111-2222-3333-4444-555555555555"
+      key_id = "11111111-2222-3333-4444-555555555555"
+    }
+  }
+  mock_resource "aws_kms_alias" {
+    defaults = { arn = "arn:aws:kms:ap-northeast-1:111111111111:alias/kass-mock" }
+  }
+  mock_resource "aws_lambda_layer_version" {
+    defaults = {
+      arn       = "arn:aws:lambda:ap-northeast-1:111111111111:layer:kass-mock-core:1"
+      layer_arn = "arn:aws:lambda:ap-northeast-1:111111111111:layer:kass-mock-core"
+    }
+  }
+  mock_resource "aws_lambda_function" {
+    defaults = {
+      arn        = "arn:aws:lambda:ap-northeast-1:111111111111:function:kass-mock"
+      invoke_arn = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:111111111111:function:kass-mock/invocations"
+    }
+  }
+  mock_resource "aws_iam_role" {
+    defaults = { arn = "arn:aws:iam::111111111111:role/kass-mock" }
+  }
+  mock_resource "aws_sns_topic" {
+    defaults = { arn = "arn:aws:sns:ap-northeast-1:111111111111:kass-mock-alarms" }
+  }
+  mock_resource "aws_cloudwatch_metric_alarm" {
+    defaults = { arn = "arn:aws:cloudwatch:ap-northeast-1:111111111111:alarm:kass-mock" }
+  }
+  mock_resource "aws_cloudwatch_log_group" {
+    defaults = { arn = "arn:aws:logs:ap-northeast-1:111111111111:log-group:kass-mock" }
+  }
+  mock_resource "aws_sqs_queue" {
+    defaults = {
+      arn = "arn:aws:sqs:ap-northeast-1:111111111111:kass-mock"
+      url = "https://sqs.ap-northeast-1.amazonaws.com/111111111111/kass-mock"
+    }
+  }
+  mock_resource "aws_dynamodb_table" {
+    defaults = { arn = "arn:aws:dynamodb:ap-northeast-1:111111111111:table/kass-mock" }
+  }
+  mock_resource "aws_s3_bucket" {
+    defaults = { arn = "arn:aws:s3:::kass-mock" }
+  }
+  mock_resource "aws_opensearch_domain" {
+    defaults = {
+      arn      = "arn:aws:es:ap-northeast-1:111111111111:domain/kass-mock-idx"
+      endpoint = "vpc-kass-mock-idx-abc123.ap-northeast-1.es.amazonaws.com"
+    }
+  }
+  mock_resource "aws_opensearchserverless_collection" {
+    defaults = {
+      arn                 = "arn:aws:aoss:ap-northeast-1:111111111111:collection/abc123def456"
+      id                  = "abc123def456"
+      collection_endpoint = "https://abc123def456.ap-northeast-1.aoss.amazonaws.com"
+    }
+  }
+  mock_resource "aws_opensearchserverless_vpc_endpoint" {
+    defaults = { id = "vpce-0123456789abcdef0" }
+  }
+  mock_resource "aws_subnet" {
+    defaults = { id = "subnet-0123456789abcdef0", arn = "arn:aws:ec2:ap-northeast-1:111111111111:subnet/subnet-0123456789abcdef0" }
+  }
+  mock_resource "aws_security_group" {
+    defaults = { id = "sg-0123456789abcdef0", arn = "arn:aws:ec2:ap-northeast-1:111111111111:security-group/sg-0123456789abcdef0" }
+  }
+  mock_resource "aws_vpc" {
+    defaults = { id = "vpc-0123456789abcdef0", arn = "arn:aws:ec2:ap-northeast-1:111111111111:vpc/vpc-0123456789abcdef0" }
+  }
+  mock_resource "aws_vpc_endpoint" {
+    defaults = { id = "vpce-0fedcba9876543210", prefix_list_id = "pl-61a54008" }
+  }
+  mock_resource "aws_api_gateway_rest_api" {
+    defaults = {
+      id               = "abc123defg"
+      root_resource_id = "rootid1234"
+      arn              = "arn:aws:apigateway:ap-northeast-1::/restapis/abc123defg"
+      execution_arn    = "arn:aws:execute-api:ap-northeast-1:111111111111:abc123defg"
+    }
+  }
+  mock_resource "aws_api_gateway_stage" {
+    defaults = { invoke_url = "https://abc123defg.execute-api.ap-northeast-1.amazonaws.com/v1" }
+  }
+  mock_resource "aws_cloudfront_distribution" {
+    defaults = {
+      id          = "E2MOCKDISTRIB"
+      arn         = "arn:aws:cloudfront::111111111111:distribution/E2MOCKDISTRIB"
+      domain_name = "d111111abcdef8.cloudfront.net"
+    }
+  }
+}
+
+variables {
+  dist_dir = "tests/fixtures/zips"
+}
+
+run "plans_with_unknown_values_as_on_a_first_apply" {
+  command = plan
+
+  assert {
+    condition     = alltrue([for name in values(output.function_names) : startswith(name, "kass-${var.environment}-")])
+    error_message = "Every function is named kass-<environment>-..."
+  }
+  assert {
+    condition     = output.table_names.conversations == "kass-${var.environment}-conversations"
+    error_message = "Tables are named kass-<environment>-<kind>."
+  }
+  assert {
+    condition     = output.raw_bucket_name == "kass-${var.environment}-raw-${var.account_id}"
+    error_message = "The raw bucket is kass-<environment>-raw-<account id> (bucket names are global)."
+  }
+  assert {
+    condition     = toset(keys(output.connector_secret_names)) == toset(keys(var.connector_schedules)) && alltrue([for name, secret in output.connector_secret_names : secret == "kass/${var.environment}/connectors/${name}"])
+    error_message = "Each scheduled connector reads the secret kass/<environment>/connectors/<name>."
+  }
+}
+
+run "plans_with_known_values_through_the_modules_validations" {
+  command = plan
+
+  providers = {
+    aws = aws.known
+  }
+
+  # Settings the functions read (kass.settings): exactly these keys, per function's role.
+  assert {
+    condition = toset(keys(local.env_common)) == toset([
+      "KASS_PROFILE", "KASS_AWS_REGION", "KASS_AWS_RAW_BUCKET", "KASS_AWS_KMS_KEY_ID",
+      "KASS_AWS_CONVERSATIONS_TABLE", "KASS_AWS_CACHE_TABLE", "KASS_AWS_CHECKPOINTS_TABLE", "KASS_AWS_IDEMPOTENCY_TABLE",
+    ])
+    error_message = "Every function gets the profile, region, tables, raw bucket and KMS key settings."
+  }
+  assert {
+    condition = toset(keys(local.env_index)) == toset([
+      "KASS_AWS_OPENSEARCH_ENDPOINT", "KASS_AWS_OPENSEARCH_SERVICE", "KASS_AWS_OPENSEARCH_INDEX",
+      "KASS_BEDROCK_EMBED_MODEL_ID", "KASS_BEDROCK_EMBED_DIMENSION",
+    ])
+    error_message = "The index functions get the OpenSearch and embedding settings."
+  }
+  assert {
+    condition     = local.env_common.KASS_PROFILE == "aws" && local.env_common.KASS_AWS_RAW_BUCKET == output.raw_bucket_name && local.env_common.KASS_AWS_CHECKPOINTS_TABLE == output.table_names.checkpoints
+    error_message = "The functions' settings name this environment's bucket and tables."
+  }
+  assert {
+    condition     = local.env_index.KASS_AWS_OPENSEARCH_SERVICE == (var.opensearch_engine == "serverless" ? "aoss" : "es")
+    error_message = "The signing service matches the engine: aoss for Serverless, es for a domain."
+  }
+  assert {
+    condition     = lookup(local.env_chat, "KASS_SAGEMAKER_ENDPOINT_NAME", null) == (var.sagemaker_enabled ? "kass-${var.environment}-llm" : null)
+    error_message = "KASS_SAGEMAKER_ENDPOINT_NAME is set exactly when the 7B tier is enabled."
+  }
+  assert {
+    condition     = alltrue([for arn in concat(local.embed_model_arns, local.chat_model_arns) : startswith(arn, "arn:aws:bedrock:") && !endswith(arn, "*")])
+    error_message = "Bedrock permissions name models and inference profiles, never a wildcard."
+  }
+  assert {
+    condition     = output.api_url == "https://abc123defg.execute-api.ap-northeast-1.amazonaws.com/v1" && output.web_url == "https://d111111abcdef8.cloudfront.net"
+    error_message = "The API and web URLs come from the api_gateway and frontend modules."
+  }
+}
+
+run "environment_outside_dev_staging_prod_is_rejected" {
+  command = plan
+  variables {
+    environment = "qa"
+  }
+  expect_failures = [var.environment]
+}
+
+run "environment_of_another_directory_is_rejected" {
+  command = plan
+  variables {
+    environment = var.environment == "prod" ? "dev" : "prod"
+  }
+  expect_failures = [var.environment]
+}
+
+run "cpu_instance_type_for_the_7b_model_is_rejected" {
+  command = plan
+  variables {
+    sagemaker_instance_type = "ml.m5.xlarge"
+  }
+  expect_failures = [var.sagemaker_instance_type]
+}
+
+run "log_retention_out_of_range_is_rejected" {
+  command = plan
+  variables {
+    log_retention_days = 9999
+  }
+  expect_failures = [var.log_retention_days]
+}
+
+run "empty_subnet_zone_list_is_rejected" {
+  command = plan
+  variables {
+    vpc_enabled            = true
+    vpc_availability_zones = []
+  }
+  expect_failures = [var.vpc_availability_zones]
+}
+
+run "domain_engine_without_vpc_is_rejected" {
+  command = plan
+  variables {
+    vpc_enabled       = false
+    opensearch_engine = "domain"
+  }
+  expect_failures = [var.opensearch_engine]
+}
+
+run "sagemaker_tier_without_the_endpoint_is_rejected" {
+  command = plan
+  variables {
+    sagemaker_enabled = false
+    chat_tier         = "sagemaker"
+  }
+  expect_failures = [var.chat_tier]
+}
+
+run "malformed_connector_schedule_is_rejected" {
+  command = plan
+  variables {
+    connector_schedules = { gitlab = "every 15 minutes" }
+  }
+  expect_failures = [var.connector_schedules]
+}
+
+run "missing_function_sizing_is_rejected" {
+  command = plan
+  variables {
+    functions = {
+      orchestrator = { memory_size = 1024, timeout_seconds = 30, reserved_concurrency = 1 }
+    }
+  }
+  expect_failures = [var.functions]
+}
+
+run "secret_looking_function_environment_is_rejected" {
+  command = plan
+  variables {
+    function_environment_overrides = { GITLAB_TOKEN = "glpat-..." }
+  }
+  expect_failures = [var.function_environment_overrides]
+}

@@ -15,9 +15,9 @@ import pytest
 from aws_fixtures import create_bucket, create_tables, set_moto_env, table_names
 from lambda_harness import context, json_body, load_handler, rest_event, s3_change, sqs_event
 from moto.server import ThreadedMotoServer
-from opensearch_double import OpenSearchDouble
 from scripted_connector import T0, ScriptedSource
 from tests.doubles.bedrock_runtime import start_bedrock_double
+from tests.doubles.opensearch import OpenSearchDouble
 
 from kass import connectors
 from kass.adapters.aws import clients

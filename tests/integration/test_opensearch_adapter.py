@@ -7,8 +7,8 @@ import pytest
 
 pytest.importorskip("opensearchpy", reason="opensearch-py (the aws extra) is not installed")
 
-from opensearch_double import OpenSearchDouble  # noqa: E402
 from opensearchpy import OpenSearch  # noqa: E402
+from tests.doubles.opensearch import OpenSearchDouble  # noqa: E402
 
 from kass.adapters.aws.opensearch import OpenSearchChunkIndex, OpenSearchUnavailable  # noqa: E402
 from kass.errors import IndexMismatch, InvalidInput  # noqa: E402

@@ -11,11 +11,14 @@ It generates `_id`s itself and refuses an index action that names an `_id` (as A
 collections do), so a test notices the adapter sending one.
 
 Every request is recorded (`requests`), and `fail_next(status, path_contains)` makes the next
-matching request fail, to test retries.
+matching request fail, to test retries. Run it alone with
+`python -m tests.doubles.opensearch --port N`; `make tf-emulate` serves it through
+scripts/emulator.py.
 """
 
 from __future__ import annotations
 
+import argparse
 import gzip
 import json
 import re
@@ -56,14 +59,14 @@ class Index:
 
 
 class OpenSearchDouble:
-    def __init__(self) -> None:
+    def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.indices: dict[str, Index] = {}
         self.pipelines: dict[str, dict[str, Any]] = {}
         self.requests: list[Recorded] = []
         self._failures: list[tuple[int, str]] = []
         self._bulk_item_failures: list[int] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler_class())
+        self._server = ThreadingHTTPServer((host, port), self._handler_class())
         self._thread = threading.Thread(
             target=self._server.serve_forever, args=(0.05,), daemon=True
         )
@@ -374,3 +377,22 @@ def _error(status: int, kind: str, reason: str) -> dict[str, Any]:
 
 def _item_error(status: int, reason: str) -> dict[str, Any]:
     return {"status": status, "error": {"type": "item_error", "reason": reason}}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0, help="0 picks a free port")
+    args = parser.parse_args()
+    double = OpenSearchDouble(args.port, args.host)
+    print(f"OpenSearch double listening on http://{args.host}:{double.port}", flush=True)
+    try:
+        double._server.serve_forever(0.05)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        double._server.server_close()
+
+
+if __name__ == "__main__":
+    main()

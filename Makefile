@@ -12,7 +12,7 @@ DEMO_QUESTION ?= Why did login fail after the 2.3 release?
 # torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[local,aws,agent,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,aws,agent,connectors,dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)

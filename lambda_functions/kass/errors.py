@@ -45,3 +45,10 @@ class ModelUnavailable(KassError):
     """A model tier cannot answer now: endpoint missing or stopped, throttled past retries."""
 
     exit_code = 5
+
+
+class SourceError(KassError):
+    """An outside system (GitLab, Slack, Backlog) refused or failed: bad or revoked token, no
+    access, rate limited past retries, unreachable. Nothing is advanced or written past it."""
+
+    exit_code = 6

@@ -215,3 +215,68 @@ class Connector(Protocol):
     def fetch(self, checkpoint: Mapping[str, Any] | None) -> Iterator[ConnectorBatch]: ...
 
     def live_ids(self) -> Iterable[str]: ...
+
+
+# -- the outside systems the agents read from and act on (issue 5) ------------------------------
+# Adapters live next to each connector (kass.connectors.<name>); they raise NotFound for a
+# project, thread or merge request that does not exist and SourceError for auth/outage.
+
+
+class TicketDraft(BaseModel):
+    """A Backlog issue the Report agent proposes; created only after a person confirms."""
+
+    project_key: str = Field(min_length=1, description="Backlog project key, e.g. APP")
+    summary: str = Field(min_length=1, max_length=255)
+    description: str = ""
+    issue_type: str | None = Field(default=None, description="Name; none = the project's first")
+    priority: str | None = Field(default=None, description="Name; none = Normal")
+
+
+class CreatedTicket(BaseModel):
+    key: str = Field(description="Issue key, e.g. APP-42")
+    url: str
+
+
+class TicketTracker(Protocol):
+    def create_issue(self, draft: TicketDraft) -> CreatedTicket: ...
+
+
+class ThreadMessage(BaseModel):
+    author: str
+    text: str
+    ts: str = Field(description="Slack message timestamp (its id within the channel)")
+    permalink: str | None = None
+
+
+class Thread(BaseModel):
+    channel: str = Field(description="Channel id")
+    channel_name: str | None = None
+    ts: str = Field(description="Timestamp of the thread's parent message")
+    url: str | None = None
+    messages: list[ThreadMessage] = Field(description="Parent first, then replies in order")
+
+
+class ThreadReader(Protocol):
+    def thread(self, channel: str, ts: str) -> Thread: ...
+
+
+class FileChange(BaseModel):
+    old_path: str
+    new_path: str
+    diff: str = Field(description="Unified diff hunk text of this file")
+    new_file: bool = False
+    deleted_file: bool = False
+
+
+class MergeRequestDiff(BaseModel):
+    project: str = Field(description="Project path, e.g. team/app")
+    iid: int
+    title: str
+    description: str = ""
+    url: str
+    author: str | None = None
+    changes: list[FileChange]
+
+
+class MergeRequestReader(Protocol):
+    def merge_request(self, project: str, iid: int) -> MergeRequestDiff: ...

@@ -151,6 +151,11 @@ class AwsSettings(BaseSettings):
     )
     opensearch_service: Literal["aoss", "es"] = "aoss"
     opensearch_index: str = "kass-chunks"
+    connector_secret_prefix: str | None = Field(
+        default=None,
+        description="Secrets Manager prefix of the connectors' credentials "
+        "(kass/<env>/connectors/; the secret <prefix><name> is a JSON object of their settings)",
+    )
     max_attempts: int = Field(
         default=5, ge=1, le=20, description="botocore attempts per call (jittered backoff)"
     )

@@ -16,13 +16,14 @@ from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
 from kass.api.schemas import ErrorBody
-from kass.errors import InvalidInput, KassError, ModelUnavailable, NotFound
+from kass.errors import InvalidInput, KassError, ModelUnavailable, NotFound, SourceError
 from kass.observability import logger
 
 _STATUS: list[tuple[type[KassError], HTTPStatus, str]] = [
     (InvalidInput, HTTPStatus.BAD_REQUEST, "invalid_input"),
     (NotFound, HTTPStatus.NOT_FOUND, "not_found"),
     (ModelUnavailable, HTTPStatus.SERVICE_UNAVAILABLE, "model_unavailable"),
+    (SourceError, HTTPStatus.BAD_GATEWAY, "source_error"),
 ]
 
 # Error responses documented on every route of the OpenAPI document.
@@ -35,6 +36,7 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
         (400, "Malformed request or invalid input"),
         (404, "Unknown resource"),
         (422, "Request body of the wrong shape"),
+        (502, "An outside system (GitLab, Slack, Backlog) refused or failed"),
         (503, "A dependency (model, index) cannot serve now"),
     ]
 }

@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from build_lambda import FUNCTION_LAYERS  # scripts/ is on sys.path when run as a script
+from build_lambda import FUNCTION_LAYERS, LAYERS  # scripts/ is on sys.path when run as a script
 from kass.api.routes import FUNCTIONS, handler_file
 
 TARGETS = {"vector_search": 1.6, "document_processor": 2.0, "orchestrator": 4.0}
@@ -164,7 +164,7 @@ def built_cases(dist: Path, workdir: Path) -> list[Case]:
         )
     variant = "zips, .pyc" if target.get("bytecode_compiled_by") else "zips, no .pyc"
     unpacked = workdir / f"dist{len(list(workdir.glob('dist*')))}"
-    for layer in ("core", "agent"):
+    for layer in LAYERS:
         with zipfile.ZipFile(dist / "layers" / f"{layer}.zip") as archive:
             archive.extractall(unpacked / "opt" / layer)
     runtime = runtime_dir(workdir)

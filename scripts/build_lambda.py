@@ -3,8 +3,10 @@
     .venv/bin/python scripts/build_lambda.py [--dist DIR] [--work DIR] [--force]
 
 - `dist/layers/core.zip`: the `kass` package and the dependencies of every function
-  (pyproject `[project.dependencies]` + the `aws` extra); `dist/layers/agent.zip`: the `agent`
-  extra's dependencies that the core layer does not already hold. Layout `python/...`.
+  (pyproject `[project.dependencies]` + the `aws` extra); `dist/layers/connectors.zip`: the
+  `connectors` extra's dependencies that core does not hold; `dist/layers/agent.zip`: the `agent`
+  extra's that neither holds. The layers stack in that order (a function carries a prefix of
+  them), so no file is in two layers and a shared package has one version. Layout `python/...`.
 - `dist/functions/<name>.zip`: `lambda_functions/<name>/handler.py` as `handler.py`
   (Lambda handler `handler.lambda_handler`).
 - `dist/sizes.json`: unzipped bytes per function (code + its layers) against Lambda's 250 MB limit
@@ -47,20 +49,20 @@ from kass.settings import LambdaSettings
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024  # Lambda's "250 MB" is 262,144,000 bytes, so its MB is MiB; ours too
 LIMIT_BYTES = 250 * MB  # function code + all its layers, unzipped
-LAYERS = ("core", "agent")
+LAYERS = ("core", "connectors", "agent")  # stacked: each adds only what those before lack
 
-# Which layers each function carries, and the size it should stay under (issue 3).
+# Which layers each function carries (a prefix of LAYERS), and the size it should stay under.
 FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
-    "orchestrator": ("core", "agent"),
+    "orchestrator": LAYERS,  # the agents read and act on GitLab, Slack and Backlog
     "vector_search": ("core",),
     "document_processor": ("core",),
-    "data_fetcher": ("core",),
+    "data_fetcher": ("core", "connectors"),
 }
 TARGET_BYTES: dict[str, int] = {
     "orchestrator": 200 * MB,
     "vector_search": 80 * MB,
     "document_processor": 80 * MB,
-    "data_fetcher": 80 * MB,  # no target of its own in the issue; same core-only layer set
+    "data_fetcher": 80 * MB,  # no target of its own in the issue; core's plus the small SDKs
 }
 
 # Distributions never packaged, even when a dependency requires them (canonical names).
@@ -134,7 +136,11 @@ def layer_requirements(pyproject: Path) -> dict[str, list[str]]:
     project = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]
     extras = project.get("optional-dependencies", {})
     core = [*project.get("dependencies", []), *extras.get("aws", [])]
-    return {"core": _without_excluded(core), "agent": _without_excluded(extras.get("agent", []))}
+    return {
+        "core": _without_excluded(core),
+        "connectors": _without_excluded(extras.get("connectors", [])),
+        "agent": _without_excluded(extras.get("agent", [])),
+    }
 
 
 def _without_excluded(requirements: Iterable[str]) -> list[str]:
@@ -146,19 +152,19 @@ def installable(pins: Mapping[str, str]) -> dict[str, str]:
     return {name: version for name, version in pins.items() if name not in EXCLUDED}
 
 
-def agent_only(agent_pins: Mapping[str, str], core_pins: Mapping[str, str]) -> dict[str, str]:
-    """What the agent layer adds: its resolution minus what core holds (the layers never overlap).
+def layer_only(layer: str, pins: Mapping[str, str], below: Mapping[str, str]) -> dict[str, str]:
+    """What a layer adds: its resolution minus what the layers below hold (never overlapping).
 
-    A shared distribution must resolve to core's version, since both layers share one sys.path.
+    A shared distribution must resolve to the version below, since the layers share one sys.path.
     """
     clashes = [
-        f"{name} {agent_pins[name]} (core has {core_pins[name]})"
-        for name in sorted(agent_pins.keys() & core_pins.keys())
-        if agent_pins[name] != core_pins[name]
+        f"{name} {pins[name]} (below: {below[name]})"
+        for name in sorted(pins.keys() & below.keys())
+        if pins[name] != below[name]
     ]
     if clashes:
-        raise BuildError("agent layer needs other versions than core: " + ", ".join(clashes))
-    return {name: v for name, v in agent_pins.items() if name not in core_pins}
+        raise BuildError(f"{layer} layer needs other versions than below: " + ", ".join(clashes))
+    return {name: v for name, v in pins.items() if name not in below}
 
 
 # -- pip ----------------------------------------------------------------------------------------
@@ -229,10 +235,13 @@ def install_layers(
         return trees
     shutil.rmtree(work, ignore_errors=True)
     print(f"resolving and installing dependencies for {target.key} (pip) ...", flush=True)
-    core_pins = resolve(requirements["core"], target, work / "resolve-core", {})
-    # Constrained to core's versions, so a shared package has one version in both layers.
-    agent_pins = resolve(requirements["agent"], target, work / "resolve-agent", core_pins)
-    plan = {"core": installable(core_pins), "agent": installable(agent_only(agent_pins, core_pins))}
+    below: dict[str, str] = {}
+    plan: dict[str, dict[str, str]] = {}
+    for layer in LAYERS:
+        # Constrained to the versions below, so a shared package has one version in all layers.
+        pins = resolve(requirements[layer], target, work / f"resolve-{layer}", below)
+        plan[layer] = installable(layer_only(layer, pins, below))
+        below.update(pins)
     for layer, pins in plan.items():
         pip_install(pins, target, trees[layer])
         if bytecode:
@@ -412,6 +421,10 @@ def check_layer_table(functions: Iterable[str]) -> None:
     unknown = [f for f in functions if f not in FUNCTION_LAYERS]
     if unknown:
         raise BuildError(f"no layers listed for {', '.join(unknown)}: add it to FUNCTION_LAYERS")
+    # A layer leaves out what the layers below it hold, so it works only on top of all of them.
+    unstacked = [f for f in functions if FUNCTION_LAYERS[f] != LAYERS[: len(FUNCTION_LAYERS[f])]]
+    if unstacked:
+        raise BuildError(f"layers of {', '.join(unstacked)} are not a prefix of {LAYERS}")
 
 
 def package_sizes(tree: Path, bytecode_tag: str | None = None) -> dict[str, int]:
@@ -484,13 +497,16 @@ def format_report(report: Mapping[str, Any]) -> str:
         f"Lambda target: python{target['python_version']} {target['architecture']}, "
         + (f".pyc by Python {compiled}" if compiled else "no .pyc")
         + f" (unzipped MB = MiB; limit {LIMIT_BYTES:,} bytes)",
-        f"{'function':<20}{'code':>8}{'core':>8}{'agent':>8}{'total':>9}{'target':>8}  status",
+        f"{'function':<20}{'code':>8}"
+        + "".join(f"{layer:>11}" for layer in LAYERS)
+        + f"{'total':>9}{'target':>8}  status",
     ]
     for name, f in report["functions"].items():
         status = "OVER LIMIT" if f["over_limit"] else "over target" if f["over_target"] else "ok"
         lines.append(
-            f"{name:<20}{f['code_bytes'] / 1024:>6.1f}KB{mb(f['layers'].get('core')):>8}"
-            f"{mb(f['layers'].get('agent')):>8}{mb(f['total_unzipped_bytes']):>9}"
+            f"{name:<20}{f['code_bytes'] / 1024:>6.1f}KB"
+            + "".join(f"{mb(f['layers'].get(layer)):>11}" for layer in LAYERS)
+            + f"{mb(f['total_unzipped_bytes']):>9}"
             f"{mb(f['target_bytes']):>8}  {status}"
         )
     for layer, details in report["layers"].items():

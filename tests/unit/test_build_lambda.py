@@ -30,6 +30,7 @@ dependencies = ["pydantic>=2.7,<3", "numpy>=1.26"]
 local = ["torch==2.13.0"]
 aws = ["boto3>=1.34", "opensearch-py>=3.2,<4", "requests>=2.31"]
 agent = ["langchain>=1.0,<2", "langchain-aws>=1.0,<2"]
+connectors = ["python-gitlab>=8,<9", "httpx>=0.27,<1"]
 """
 
 
@@ -54,6 +55,7 @@ def test_given_pyproject_when_deriving_requirements_then_core_is_dependencies_an
         "requests>=2.31",
     ]
     assert requirements["agent"] == ["langchain>=1.0,<2", "langchain-aws>=1.0,<2"]
+    assert requirements["connectors"] == ["python-gitlab>=8,<9", "httpx>=0.27,<1"]
 
 
 def test_given_resolution_pulling_runtime_and_unused_packages_when_selecting_then_they_stay_out():
@@ -69,16 +71,18 @@ def test_given_resolution_pulling_runtime_and_unused_packages_when_selecting_the
     assert build.installable(resolved) == {"numpy": "2.4.6", "requests": "2.34.2"}
 
 
-def test_given_agent_sharing_core_packages_when_deoverlapping_then_agent_adds_only_its_own():
-    core = {"langchain-core": "1.7.2", "pydantic": "2.14.3", "numpy": "2.4.6"}
-    agent = {"langchain": "1.4.7", "langchain-core": "1.7.2", "pydantic": "2.14.3"}
+def test_given_agent_sharing_packages_below_when_deoverlapping_then_agent_adds_only_its_own():
+    below = {"langchain-core": "1.7.2", "pydantic": "2.14.3", "httpx": "0.28.1"}
+    agent = {"langchain": "1.4.7", "langchain-core": "1.7.2", "httpx": "0.28.1"}
 
-    assert build.agent_only(agent, core) == {"langchain": "1.4.7"}
+    assert build.layer_only("agent", agent, below) == {"langchain": "1.4.7"}
 
 
-def test_given_agent_needing_other_core_version_when_deoverlapping_then_build_fails():
-    with pytest.raises(build.BuildError, match=r"pydantic 2\.9\.0 \(core has 2\.14\.3\)"):
-        build.agent_only({"pydantic": "2.9.0"}, {"pydantic": "2.14.3"})
+def test_given_agent_needing_other_version_than_below_when_deoverlapping_then_build_fails():
+    with pytest.raises(
+        build.BuildError, match=r"agent layer .* pydantic 2\.9\.0 \(below: 2\.14\.3\)"
+    ):
+        build.layer_only("agent", {"pydantic": "2.9.0"}, {"pydantic": "2.14.3"})
 
 
 # -- target -------------------------------------------------------------------------------------
@@ -234,6 +238,13 @@ def test_given_the_route_table_when_checking_layers_then_every_function_has_laye
         build.check_layer_table([*FUNCTIONS, "discord_handler"])
 
 
+def test_given_a_function_skipping_a_lower_layer_when_checking_then_build_fails(monkeypatch):
+    monkeypatch.setitem(build.FUNCTION_LAYERS, "data_fetcher", ("core", "agent"))
+
+    with pytest.raises(build.BuildError, match="data_fetcher .* not a prefix"):
+        build.check_layer_table(["data_fetcher"])
+
+
 def test_given_function_zips_and_layer_sizes_when_reporting_then_totals_limits_and_targets_follow(
     tmp_path,
 ):
@@ -243,7 +254,7 @@ def test_given_function_zips_and_layer_sizes_when_reporting_then_totals_limits_a
         handler = write(tmp_path / function / "handler.py", "h" * 500)
         build.write_zip(archive, [("handler.py", handler)])
         code[function] = build.unzipped_bytes(archive)
-    layers = {"core": 82 * MB, "agent": 200 * MB}
+    layers = {"core": 82 * MB, "connectors": 3 * MB, "agent": 197 * MB}
 
     report = build.size_report(code, layers, ARM_312)
 

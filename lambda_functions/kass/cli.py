@@ -282,3 +282,7 @@ app.command(
     "migrate",
     help="Copy the local workspace (raw documents, conversations, checkpoints) to AWS.",
 )(migrate_command)
+
+from kass.cli_connectors import app as connectors_app  # noqa: E402
+
+app.add_typer(connectors_app)  # `kass sync NAME`, `kass import-slack-export ZIP`

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 from datetime import datetime
+from decimal import Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
@@ -105,12 +106,28 @@ class Citation(BaseModel):
     snippet: str
 
 
+class ModelReply(BaseModel):
+    """What one answering tier wrote, and the tokens the model reported for it."""
+
+    text: str
+    model_id: str | None = None  # None: no model was called (the extractive tier)
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+
+
 class Answer(BaseModel):
     question: str
     text: str
     citations: list[Citation] = Field(default_factory=list)
     found: bool = True  # False when nothing relevant was retrieved
     tier: str  # which model tier produced the text ("extractive", "haiku", ...)
+    route: list[str] = Field(default_factory=list)  # the tiers planned, in order
+    fallbacks: list[str] = Field(default_factory=list)  # tiers that failed before `tier`
+    model_id: str | None = None  # the model behind `tier` (None: no model was called)
+    input_tokens: int = Field(default=0, ge=0)
+    output_tokens: int = Field(default=0, ge=0)
+    cost_usd: Decimal = Field(default=Decimal(0), ge=0)  # exact, from kass.llm.pricing
+    removed_citations: int = Field(default=0, ge=0)  # markers that named no given passage
 
 
 class Message(BaseModel):
@@ -123,6 +140,11 @@ class Message(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
     tier: str | None = None  # assistant messages: the tier that wrote it
+    # The cost ledger (assistant messages): what this turn spent; 0 tokens for a cache hit.
+    model_id: str | None = None
+    input_tokens: int | None = Field(default=None, ge=0)
+    output_tokens: int | None = Field(default=None, ge=0)
+    cost_usd: Decimal | None = Field(default=None, ge=0)
     created_at: datetime
 
 

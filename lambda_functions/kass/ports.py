@@ -206,7 +206,9 @@ class Connector(Protocol):
 
     Batches come in an order such that saving each batch's checkpoint after storing its
     documents lets a crashed run resume without gaps (overlap and de-duplication are the
-    connector's job). `live_ids` lists the ids that still exist, for deletion sync.
+    connector's job). `live_ids` lists the ids that still exist, for deletion sync; `stored`
+    are the ids the raw store holds for this source, so a connector whose API cannot list ids
+    cheaply may judge those instead of re-listing everything.
     """
 
     @property
@@ -214,7 +216,7 @@ class Connector(Protocol):
 
     def fetch(self, checkpoint: Mapping[str, Any] | None) -> Iterator[ConnectorBatch]: ...
 
-    def live_ids(self) -> Iterable[str]: ...
+    def live_ids(self, stored: Iterable[str] = ()) -> Iterable[str]: ...
 
 
 # -- the outside systems the agents read from and act on (issue 5) ------------------------------

@@ -6,12 +6,13 @@ package reads the environment. Creating settings has no side effects (no directo
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kass.models import SearchMode
 
@@ -109,13 +110,40 @@ class AnswerSettings(BaseSettings):
     max_sentences: int = Field(default=3, ge=1, le=20)
 
 
+class ModelPrice(BaseModel):
+    """List price of a chat model in USD per million tokens (exact decimals, never floats)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    input: Decimal = Field(ge=0, description="USD per million input tokens")
+    output: Decimal = Field(ge=0, description="USD per million output tokens")
+
+
 class ChatSettings(BaseSettings):
-    """The chat service: which model tier answers, conversation history, response cache."""
+    """The chat service: model routing, conversation history, response cache, prices."""
 
     model_config = _config("KASS_CHAT_")
 
-    tier: Literal["extractive", "haiku", "sonnet", "sagemaker"] = Field(
-        default="extractive", description="Model tier that writes answers (routing: issue 5)"
+    tier: Literal["auto", "extractive", "haiku", "sonnet", "sagemaker", "openai"] = Field(
+        default="auto",
+        description="`auto` routes each question (kass.chat.router, ADR 0008); a tier name pins "
+        "that tier (the extractive tier stays behind it as the fallback)",
+    )
+    confidential_sources: Annotated[frozenset[str], NoDecode] = Field(
+        default=frozenset(),
+        description="Comma-separated sources whose passages must stay in the account (only the "
+        "SageMaker tier and the extractive one may read them); `*` = every source",
+    )
+    complex_question_chars: int = Field(
+        default=300, ge=1, description="Routing: a question this long goes to the complex tier"
+    )
+    complex_documents: int = Field(
+        default=4, ge=1, description="Routing: relevant passages from this many documents = complex"
+    )
+    prices: dict[str, ModelPrice] = Field(
+        default_factory=dict,
+        description='JSON {"<model id>": {"input": "0.80", "output": "4.00"}} in USD per million '
+        "tokens; overrides the table in kass.llm.pricing",
     )
     history_messages: int = Field(
         default=20, ge=0, le=200, description="Messages returned with a conversation"
@@ -126,6 +154,13 @@ class ChatSettings(BaseSettings):
     cache_ttl_seconds: int = Field(
         default=3600, ge=0, description="Response cache lifetime; 0 disables the cache"
     )
+
+    @field_validator("confidential_sources", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return frozenset(part.strip() for part in value.split(",") if part.strip())
+        return value
 
 
 class AwsSettings(BaseSettings):
@@ -146,8 +181,10 @@ class AwsSettings(BaseSettings):
     cache_table: str = "kass-dev-cache"
     checkpoints_table: str = "kass-dev-checkpoints"
     idempotency_table: str = "kass-dev-idempotency"
+    actions_table: str = "kass-dev-actions"
     opensearch_endpoint: str | None = Field(
-        default=None, description="Collection or domain endpoint, e.g. https://abc.aoss.amazonaws.com"
+        default=None,
+        description="Collection or domain endpoint, e.g. https://abc.aoss.amazonaws.com",
     )
     opensearch_service: Literal["aoss", "es"] = "aoss"
     opensearch_index: str = "kass-chunks"
@@ -191,6 +228,62 @@ class SageMakerSettings(BaseSettings):
     temperature: float = Field(default=0.0, ge=0.0, le=2.0)
 
 
+class AgentSettings(BaseSettings):
+    """The tool-calling agent: step bound, proposed actions, deterministic review thresholds."""
+
+    model_config = _config("KASS_AGENT_")
+
+    max_model_calls: int = Field(
+        default=6, ge=1, le=50, description="Model calls per turn; the agent stops after them"
+    )
+    search_k: int = Field(default=5, ge=1, le=20, description="Passages per knowledge search")
+    proposal_ttl_minutes: int = Field(
+        default=30, ge=1, le=7 * 24 * 60, description="A proposed action must be confirmed within"
+    )
+    audit_ttl_days: int = Field(
+        default=400, ge=1, description="Actions and audit entries are kept this long"
+    )
+    review_max_files: int = Field(default=30, ge=1, description="Review: more files is oversized")
+    review_max_lines: int = Field(
+        default=800, ge=1, description="Review: more changed lines is oversized"
+    )
+    summary_max_points: int = Field(default=8, ge=2, le=50, description="Thread summary picks")
+
+
+class OpenAISettings(BaseSettings):
+    """The `openai` tier: any OpenAI-compatible chat server (LM Studio, Ollama, vLLM, OpenAI)."""
+
+    model_config = _config("KASS_OPENAI_")
+
+    base_url: str | None = Field(
+        default=None,
+        description="Server root with its API prefix, e.g. http://127.0.0.1:1234/v1; none = off",
+    )
+    model: str | None = Field(default=None, description="Model name the server knows")
+    api_key: SecretStr | None = Field(
+        default=None, description="Bearer token; none for most local servers"
+    )
+    timeout_seconds: float = Field(default=60.0, gt=0, description="Per request")
+    max_retries: int = Field(
+        default=2, ge=0, le=10, description="Client retries on 429/5xx/connection errors"
+    )
+    max_tokens: int = Field(default=1024, ge=1, le=64_000)
+    temperature: float = Field(default=0.0, ge=0.0, le=2.0)
+    private: bool = Field(
+        default=False,
+        description="The server runs inside the trust boundary (localhost, the VPC): "
+        "confidential requests may use it",
+    )
+
+    @model_validator(mode="after")
+    def _model_with_url(self) -> OpenAISettings:
+        if self.base_url and not self.model:
+            raise ValueError(
+                "KASS_OPENAI_MODEL must name the model when KASS_OPENAI_BASE_URL is set"
+            )
+        return self
+
+
 class ServeSettings(BaseSettings):
     """`kass serve`: the local API-Gateway-compatible runtime of the functions."""
 
@@ -226,8 +319,10 @@ class Settings:
         self.aws = AwsSettings()
         self.bedrock = BedrockSettings()
         self.sagemaker = SageMakerSettings()
+        self.openai = OpenAISettings()
         self.serve = ServeSettings()
         self.lambda_ = LambdaSettings()
+        self.agent = AgentSettings()
 
     @cached_property
     def index_dir(self) -> Path:

@@ -8,13 +8,16 @@ client until a request needs it). Every import of an adapter is local for the sa
 from __future__ import annotations
 
 from functools import cached_property
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kass.errors import KassError
+from kass.errors import InvalidInput, KassError
 from kass.settings import Settings
 
 if TYPE_CHECKING:
+    from kass.chat.actions import ActionStore
+    from kass.chat.router import ModelRouter
     from kass.ingest.chunker import Chunker
     from kass.ports import (
         Answerer,
@@ -22,8 +25,11 @@ if TYPE_CHECKING:
         ChunkIndex,
         ConversationStore,
         Embedder,
+        MergeRequestReader,
         RawDocumentStore,
         ResponseCache,
+        ThreadReader,
+        TicketTracker,
     )
     from kass.retrieval.search import Searcher
 
@@ -117,20 +123,53 @@ class Runtime:
 
     # -- answers ----------------------------------------------------------------------------
     @cached_property
-    def answerer(self) -> Answerer:
-        tier = self.settings.chat.tier
+    def router(self) -> ModelRouter:
+        """The tiers this profile can use, routed per question with fallback (ADR 0008).
+
+        Answerers (and their model clients) are built when a route first reaches their tier.
+        A metered model without a price is reported now rather than counted as free.
+        """
+        from kass.chat.router import BEDROCK_TIERS, ModelRouter, Policy
+        from kass.llm.pricing import PriceTable
+
+        policy = Policy.from_settings(self.settings)
+        prices = PriceTable(self.settings.chat.prices)
+        for tier in sorted(policy.available & BEDROCK_TIERS):
+            prices.price(self.model_id(tier), tier)
+        return ModelRouter(policy, self._tier_answerer, prices)
+
+    @property
+    def answerer(self) -> ModelRouter:
+        """The router, which is an `Answerer` too (for callers of `ask` such as the CLI)."""
+        return self.router
+
+    def _tier_answerer(self, tier: str, confidential: bool) -> Answerer:
         if tier == "extractive":
             from kass.llm.extractive import ExtractiveAnswerer
 
-            return ExtractiveAnswerer(
-                self.embedder, max_sentences=self.settings.answer.max_sentences
-            )
+            # On AWS the embedder is Titan: a confidential route scores sentences lexically, so
+            # no passage text reaches a Bedrock API.
+            embedder = None if confidential and self.is_aws else self.embedder
+            return ExtractiveAnswerer(embedder, max_sentences=self.settings.answer.max_sentences)
         from kass.llm.generative import ChatModelAnswerer
 
-        return ChatModelAnswerer(self.chat_model(tier), tier=tier)
+        return ChatModelAnswerer(self.chat_model(tier), tier=tier, model_id=self.model_id(tier))
+
+    def model_id(self, tier: str) -> str:
+        """The model behind `tier` as the cost ledger names it (and prices it)."""
+        if tier == "haiku":
+            return self.settings.bedrock.haiku_model_id
+        if tier == "sonnet":
+            return self.settings.bedrock.sonnet_model_id
+        if tier == "sagemaker":
+            return f"sagemaker:{self.settings.sagemaker.endpoint_name}"
+        if tier == "openai":
+            return self.settings.openai.model or "openai"
+        return tier
 
     def chat_model(self, tier: str) -> Any:
-        """A LangChain chat model of `tier` (haiku, sonnet: Bedrock; sagemaker: the 7B endpoint)."""
+        """A LangChain chat model of `tier` (haiku, sonnet: Bedrock; sagemaker: the 7B endpoint;
+        openai: an OpenAI-compatible server). The extractive tier has none."""
         if tier == "sagemaker":
             from kass.llm.sagemaker import SageMakerMessagesChat
 
@@ -143,11 +182,18 @@ class Runtime:
                 max_tokens=sagemaker.max_tokens,
                 temperature=sagemaker.temperature,
             )
+        if tier == "openai":
+            from kass.llm.openai_compatible import make_openai_chat
+
+            return make_openai_chat(self.settings.openai)
+        if tier not in ("haiku", "sonnet"):
+            raise KassError(f"the {tier} tier has no chat model")
         from kass.llm.bedrock import make_bedrock_chat
 
         bedrock = self.settings.bedrock
-        model_id = {"haiku": bedrock.haiku_model_id, "sonnet": bedrock.sonnet_model_id}[tier]
-        return make_bedrock_chat(model_id, bedrock, client=self.boto_client("bedrock-runtime"))
+        return make_bedrock_chat(
+            self.model_id(tier), bedrock, client=self.boto_client("bedrock-runtime")
+        )
 
     # -- state ------------------------------------------------------------------------------
     @cached_property
@@ -176,6 +222,47 @@ class Runtime:
         from kass.adapters.local.state import SqliteResponseCache
 
         return self._local(SqliteResponseCache(self.settings.state_db))
+
+    @cached_property
+    def actions(self) -> ActionStore:
+        """Proposed actions and their audit log (the agent's write tools only propose)."""
+        retention_days = self.settings.agent.audit_ttl_days
+        if self.is_aws:
+            from kass.adapters.aws.actions import DynamoActionStore
+
+            return DynamoActionStore(
+                self.settings.aws.actions_table,
+                retention_days=retention_days,
+                client=self.boto_client("dynamodb"),
+            )
+        from kass.adapters.local.actions import SqliteActionStore
+
+        return self._local(SqliteActionStore(self.settings.state_db, retention_days=retention_days))
+
+    # -- the outside systems the agents read and act on ---------------------------------------
+    @cached_property
+    def tickets(self) -> TicketTracker | None:
+        """Backlog for the Report agent; None when not configured (its tool says so)."""
+        return self._outside_system("kass.connectors.backlog", "ticket_tracker")
+
+    @cached_property
+    def threads(self) -> ThreadReader | None:
+        """Slack for the Summarize agent; None when not configured."""
+        return self._outside_system("kass.connectors.slack", "thread_reader")
+
+    @cached_property
+    def merge_requests(self) -> MergeRequestReader | None:
+        """GitLab for the Code Review agent; None when not configured."""
+        return self._outside_system("kass.connectors.gitlab", "merge_request_reader")
+
+    def _outside_system(self, module: str, factory: str) -> Any:
+        try:
+            return getattr(import_module(module), factory)(self.settings)
+        except InvalidInput as error:  # missing or invalid settings: the tool reports it
+            from kass.observability import logger
+
+            logger.info("outside system not configured", extra={"reason": str(error)})
+            return None
 
     @cached_property
     def checkpoints(self) -> CheckpointStore:

@@ -1,4 +1,4 @@
-"""orchestrator: `POST /chat`, `GET /conversations`, `GET /conversations/{id}`, `GET /health`.
+"""orchestrator: `POST /chat`, conversations, proposed actions (confirm/cancel), audit, health.
 
 Thin: validate (pydantic, through the resolver), call the chat use case, map errors (once, in
 `kass.api.http`). Adapters are built on first use, so init only reads the settings.
@@ -13,6 +13,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from kass.api.http import ERROR_RESPONSES, caller_id, make_resolver
 from kass.api.schemas import (
+    ActionResponse,
+    AuditResponse,
     ChatRequest,
     ChatResponse,
     ConversationListResponse,
@@ -55,6 +57,32 @@ def list_conversations() -> ConversationListResponse:
 )
 def get_conversation(conversation_id: str) -> ConversationResponse:
     return service.conversation(conversation_id, user_id=caller_id(app), runtime=runtime)
+
+
+@app.post(
+    "/actions/<action_id>/confirm",
+    responses=ERROR_RESPONSES,
+    summary="Execute an action proposed to the caller (once, however often confirmed)",
+)
+def confirm_action(action_id: str) -> ActionResponse:
+    response = service.confirm_action(action_id, user_id=caller_id(app), runtime=runtime)
+    if response.executed_now:
+        metrics.add_metric(name="ActionsExecuted", unit=MetricUnit.Count, value=1)
+    return response
+
+
+@app.post(
+    "/actions/<action_id>/cancel",
+    responses=ERROR_RESPONSES,
+    summary="Drop an action proposed to the caller",
+)
+def cancel_action(action_id: str) -> ActionResponse:
+    return service.cancel_action(action_id, user_id=caller_id(app), runtime=runtime)
+
+
+@app.get("/audit", responses=ERROR_RESPONSES, summary="The caller's audit log, newest first")
+def audit() -> AuditResponse:
+    return AuditResponse(entries=runtime.actions.audit(caller_id(app), limit=LIST_LIMIT))
 
 
 @app.get("/health", summary="Liveness: the function is up and its settings are valid")

@@ -13,7 +13,10 @@ with `endpoint_url=`, or `AWS_ENDPOINT_URL_BEDROCK_RUNTIME`):
   header and `{"message": ...}` body, like the real service).
 
 `fail_next(code, status)` makes the next request(s) fail with that error (throttling, ...);
-`requests` records every call. Run it alone with `python -m tests.doubles.bedrock_runtime --port N`.
+`script(*replies)` queues scripted Converse replies, served in order before the default answer
+(by `converse` and `converse-stream` alike): `tool_use(name, input)` (a toolUse block, stop
+reason `tool_use`), `text_reply(text)`, or `scripted_error(code, status)`; `requests` records
+every call. Run it alone with `python -m tests.doubles.bedrock_runtime --port N`.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ import html
 import json
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
@@ -46,6 +49,26 @@ _ERROR_NAMESPACE = ":http://internal.amazon.com/coral/com.amazon.bedrock/"
 
 
 @dataclass
+class ScriptedReply:
+    """One assistant message: optional text, then toolUse blocks (dicts: toolUseId, name, input)."""
+
+    text: str = ""
+    tool_uses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def tool_use(
+    name: str, arguments: dict[str, Any], *, tool_use_id: str | None = None, text: str = ""
+) -> ScriptedReply:
+    """A reply calling tool `name` with `arguments` (the model asks; the client runs the tool)."""
+    use_id = tool_use_id or f"tooluse_{hashlib.blake2b(name.encode(), digest_size=6).hexdigest()}"
+    return ScriptedReply(text, [{"toolUseId": use_id, "name": name, "input": arguments}])
+
+
+def text_reply(text: str) -> ScriptedReply:
+    return ScriptedReply(text)
+
+
+@dataclass
 class Recorded:
     action: str  # invoke | converse | converse-stream
     model_id: str
@@ -58,6 +81,11 @@ class ServiceError(Exception):
         self.status, self.code, self.message = status, code, message
 
 
+def scripted_error(code: str = "ThrottlingException", status: int = 429) -> ServiceError:
+    """A scripted Converse failure, in its place in the script."""
+    return ServiceError(status, code, f"{code} (double)")
+
+
 class BedrockRuntimeServer(ThreadingHTTPServer):
     daemon_threads = True
 
@@ -65,6 +93,7 @@ class BedrockRuntimeServer(ThreadingHTTPServer):
         super().__init__((host, port), _Handler)
         self.requests: list[Recorded] = []
         self._failures: list[ServiceError] = []
+        self._script: list[ScriptedReply | ServiceError] = []
         self._lock = threading.Lock()
 
     @property
@@ -80,6 +109,20 @@ class BedrockRuntimeServer(ThreadingHTTPServer):
             self._failures.extend(
                 ServiceError(status, code, f"{code} (double)") for _ in range(times)
             )
+
+    def script(self, *replies: ScriptedReply | ServiceError) -> None:
+        """Queue Converse replies (served in order; the default answer once they run out)."""
+        with self._lock:
+            self._script.extend(replies)
+
+    @property
+    def scripted_left(self) -> int:
+        with self._lock:
+            return len(self._script)
+
+    def _next_scripted(self) -> ScriptedReply | ServiceError | None:
+        with self._lock:
+            return self._script.pop(0) if self._script else None
 
     def stop(self) -> None:
         self.shutdown()
@@ -132,10 +175,19 @@ class _Handler(BaseHTTPRequestHandler):
                 raise ServiceError(400, "ValidationException", "Malformed input request")
             if action == "invoke":
                 self._json(_invoke(model_id, body))
-            elif action == "converse":
-                self._json(_converse(model_id, body))
+                return
+            scripted = self.server._next_scripted() if _CHAT_MODEL.match(model_id) else None
+            if isinstance(scripted, ServiceError):
+                raise scripted
+            if scripted is not None:
+                reply, usage = scripted, _scripted_usage(body, scripted)
             else:
-                self._event_stream(_converse_stream(model_id, body))
+                text, usage = _answer(model_id, body)
+                reply = ScriptedReply(text)
+            if action == "converse":
+                self._json(_converse(reply, usage))
+            else:
+                self._event_stream(_converse_stream(reply, usage))
         except ServiceError as error:
             self._error(error)
         except Exception as bug:  # a bug of the double: answer, so the client does not hang
@@ -258,29 +310,50 @@ def _first_sentence(text: str, title: str) -> str:
     return ""
 
 
-def _converse(model_id: str, body: dict[str, Any]) -> dict[str, Any]:
-    text, usage = _answer(model_id, body)
+def _scripted_usage(body: dict[str, Any], reply: ScriptedReply) -> dict[str, int]:
+    """Deterministic token counts: terms of everything sent, and of the reply."""
+    usage_in = len(_terms(json.dumps([body.get("system", []), body.get("messages", [])])))
+    usage_out = len(_terms(reply.text + json.dumps([u["input"] for u in reply.tool_uses])))
+    return {"inputTokens": usage_in, "outputTokens": usage_out, "totalTokens": usage_in + usage_out}
+
+
+def _converse(reply: ScriptedReply, usage: dict[str, int]) -> dict[str, Any]:
+    content: list[dict[str, Any]] = [{"text": reply.text}] if reply.text else []
+    content.extend({"toolUse": use} for use in reply.tool_uses)
     return {
-        "output": {"message": {"role": "assistant", "content": [{"text": text}]}},
-        "stopReason": "end_turn",
+        "output": {"message": {"role": "assistant", "content": content}},
+        "stopReason": "tool_use" if reply.tool_uses else "end_turn",
         "usage": usage,
         "metrics": {"latencyMs": 1},
     }
 
 
-def _converse_stream(model_id: str, body: dict[str, Any]) -> list[bytes]:
-    text, usage = _answer(model_id, body)
-    pieces = re.findall(r"\S+\s*|\s+", text)  # a delta per word, spaces kept
-    return [
-        encode_json_event("messageStart", {"role": "assistant"}),
-        *(
+def _converse_stream(reply: ScriptedReply, usage: dict[str, int]) -> list[bytes]:
+    events = [encode_json_event("messageStart", {"role": "assistant"})]
+    index = 0
+    if reply.text:
+        pieces = re.findall(r"\S+\s*|\s+", reply.text)  # a delta per word, spaces kept
+        events.extend(
             encode_json_event("contentBlockDelta", {"contentBlockIndex": 0, "delta": {"text": p}})
             for p in pieces
-        ),
-        encode_json_event("contentBlockStop", {"contentBlockIndex": 0}),
-        encode_json_event("messageStop", {"stopReason": "end_turn"}),
+        )
+        events.append(encode_json_event("contentBlockStop", {"contentBlockIndex": 0}))
+        index = 1
+    for use in reply.tool_uses:
+        start = {"toolUse": {"toolUseId": use["toolUseId"], "name": use["name"]}}
+        delta = {"toolUse": {"input": json.dumps(use["input"])}}
+        events += [
+            encode_json_event("contentBlockStart", {"contentBlockIndex": index, "start": start}),
+            encode_json_event("contentBlockDelta", {"contentBlockIndex": index, "delta": delta}),
+            encode_json_event("contentBlockStop", {"contentBlockIndex": index}),
+        ]
+        index += 1
+    stop = "tool_use" if reply.tool_uses else "end_turn"
+    events += [
+        encode_json_event("messageStop", {"stopReason": stop}),
         encode_json_event("metadata", {"usage": usage, "metrics": {"latencyMs": 1}}),
     ]
+    return events
 
 
 def main() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -51,5 +51,5 @@ class ScriptedSource:
                 checkpoint={"updated_after": chunk[-1][1]["updated"].isoformat()},
             )
 
-    def live_ids(self) -> list[str]:
+    def live_ids(self, stored: Iterable[str] = ()) -> list[str]:
         return list(self.items)

@@ -21,6 +21,7 @@ from tests.doubles.opensearch import OpenSearchDouble
 
 from kass import connectors
 from kass.adapters.aws import clients
+from kass.adapters.aws.dynamodb import TABLES
 from kass.raw_keys import doc_key
 from kass.settings import AwsSettings
 
@@ -56,10 +57,7 @@ def stack(servers, tmp_path, monkeypatch):
         "KASS_AWS_OPENSEARCH_ENDPOINT": servers["opensearch"],
         "KASS_AWS_OPENSEARCH_INDEX": f"{prefix}-chunks",
         "KASS_AWS_RAW_BUCKET": f"{prefix}-raw",
-        "KASS_AWS_CONVERSATIONS_TABLE": f"{prefix}-conversations",
-        "KASS_AWS_CACHE_TABLE": f"{prefix}-cache",
-        "KASS_AWS_CHECKPOINTS_TABLE": f"{prefix}-checkpoints",
-        "KASS_AWS_IDEMPOTENCY_TABLE": f"{prefix}-idempotency",
+        **{f"KASS_AWS_{kind.upper()}_TABLE": f"{prefix}-{kind}" for kind in TABLES},
         "KASS_BEDROCK_EMBED_DIMENSION": "256",
         "KASS_AWS_MAX_ATTEMPTS": "2",
         "POWERTOOLS_METRICS_NAMESPACE": "kass-test",

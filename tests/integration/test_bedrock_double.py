@@ -125,12 +125,13 @@ def test_given_answerer_on_double_when_answering_then_first_passage_cited_and_us
         make_bedrock_chat(HAIKU, BedrockSettings(), client=_client(url)), tier="haiku"
     )
 
-    text = answerer.answer("Why did login fail after 2.3?", PASSAGES)
+    reply = answerer.reply("Why did login fail after 2.3?", PASSAGES)
+    text = reply.text
     cited = resolve_citations(text, PASSAGES)
 
     assert text == "The session cookie lost its SameSite flag in 2.3 [1]."
     assert [c.doc_id for c in cited.citations] == ["gitlab:1"]
-    assert answerer.last_usage is not None and answerer.last_usage["input_tokens"] > 0
+    assert reply.input_tokens > 0 and reply.output_tokens > 0
     (request,) = server.requests
     assert (request.action, request.model_id) == ("converse", HAIKU)
 

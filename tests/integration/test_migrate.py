@@ -17,7 +17,7 @@ from moto.server import ThreadedMotoServer
 from typer.testing import CliRunner
 
 from kass.adapters.aws.clients import client as cached_client
-from kass.adapters.aws.dynamodb import DynamoCheckpointStore, DynamoConversationStore
+from kass.adapters.aws.dynamodb import TABLES, DynamoCheckpointStore, DynamoConversationStore
 from kass.adapters.aws.s3 import S3RawDocumentStore
 from kass.adapters.local.raw_store import FolderRawDocumentStore
 from kass.adapters.local.state import SqliteCheckpointStore, SqliteConversationStore
@@ -86,10 +86,7 @@ class AwsWorld:
     def __init__(self, prefix: str) -> None:
         self.aws = AwsSettings(
             raw_bucket=f"{prefix}-raw",
-            conversations_table=f"{prefix}-conversations",
-            cache_table=f"{prefix}-cache",
-            checkpoints_table=f"{prefix}-checkpoints",
-            idempotency_table=f"{prefix}-idempotency",
+            **{f"{kind}_table": f"{prefix}-{kind}" for kind in TABLES},
         )
         self.s3 = boto3.client("s3", region_name=REGION)
         self.dynamodb = boto3.client("dynamodb", region_name=REGION)

@@ -113,13 +113,12 @@ def test_given_answerer_on_bedrock_when_answering_then_passages_sent_and_usage_r
             _converse_response("The SameSite flag was lost in 2.3 [1].", 250, 12),
             {"modelId": PROFILE_ID, "messages": ANY, "system": ANY, "inferenceConfig": ANY},
         )
-        text = answerer.answer("Why does login fail?", [_hit()])
+        reply = answerer.reply("Why does login fail?", [_hit()])
 
-    assert text == "The SameSite flag was lost in 2.3 [1]."
+    assert reply.text == "The SameSite flag was lost in 2.3 [1]."
     assert answerer.tier == "haiku"
-    assert answerer.last_usage is not None
-    assert answerer.last_usage["input_tokens"] == 250
-    assert answerer.last_usage["output_tokens"] == 12
+    assert reply.model_id == PROFILE_ID
+    assert (reply.input_tokens, reply.output_tokens) == (250, 12)
 
 
 def test_given_sent_request_when_answering_then_system_prompt_and_passage_block_are_in_it(client):
@@ -153,7 +152,6 @@ def test_given_throttling_past_retries_when_answering_then_model_unavailable(cli
         with pytest.raises(ModelUnavailable, match=f"throttling {PROFILE_ID}") as caught:
             answerer.answer("Why does login fail?", [_hit()])
     assert "\n" not in str(caught.value)
-    assert answerer.last_usage is None
 
 
 def test_given_model_access_not_enabled_when_answering_then_error_says_enable_it(client):

@@ -97,16 +97,18 @@ def test_given_english_question_when_answered_then_no_japanese_hint():
     assert prompts.JAPANESE_HINT not in recorder.calls[0][1].text
 
 
-def test_given_model_usage_when_answered_then_last_usage_holds_it():
+def test_given_model_usage_when_replying_then_each_reply_carries_its_own_usage():
     usage = {"input_tokens": 321, "output_tokens": 12, "total_tokens": 333}
     model, _ = _model(AIMessage("Fridays [1].", usage_metadata=usage), AIMessage("Again [2]."))
-    answerer = ChatModelAnswerer(model, tier="sonnet")
+    answerer = ChatModelAnswerer(model, tier="sonnet", model_id="us.anthropic.claude-x")
 
-    answerer.answer("When?", PASSAGES)
-    assert answerer.last_usage == usage
+    first = answerer.reply("When?", PASSAGES)
+    second = answerer.reply("When again?", PASSAGES)  # this reply reports no usage
 
-    answerer.answer("When again?", PASSAGES)  # the second reply reports no usage
-    assert answerer.last_usage is None
+    assert (first.text, first.model_id) == ("Fridays [1].", "us.anthropic.claude-x")
+    assert (first.input_tokens, first.output_tokens) == (321, 12)
+    assert (second.input_tokens, second.output_tokens) == (0, 0)
+    assert not hasattr(answerer, "last_usage")  # no shared state between concurrent calls
 
 
 def test_given_answer_with_markers_when_resolved_then_citations_point_at_the_passages():
@@ -123,9 +125,10 @@ def test_given_no_passages_when_answered_then_empty_text_and_model_not_called():
     model, recorder = _model(AIMessage("should not be used"))
     answerer = ChatModelAnswerer(model, tier="haiku")
 
+    reply = answerer.reply("Anything?", [])
+    assert (reply.text, reply.input_tokens, reply.model_id) == ("", 0, None)
     assert answerer.answer("Anything?", []) == ""
     assert recorder.calls == []
-    assert answerer.last_usage is None
 
 
 class Broken(GenericFakeChatModel):

@@ -55,6 +55,26 @@ def citations_json(message: Message) -> str:
     )
 
 
+LEDGER_FIELDS = ("model_id", "input_tokens", "output_tokens", "cost_usd")
+
+
+def ledger_json(message: Message) -> str | None:
+    """An assistant message's cost ledger as JSON (the cost as an exact decimal string), or None
+    when the message has none (user messages, messages stored before the ledger existed)."""
+    values = message.model_dump(mode="json", include=set(LEDGER_FIELDS))
+    if all(value is None for value in values.values()):
+        return None
+    return json.dumps(values, ensure_ascii=False, sort_keys=True)
+
+
+def ledger_fields(text: str | None) -> dict[str, Any]:
+    """The Message fields stored by `ledger_json` ({} for None)."""
+    if not text:
+        return {}
+    values = json.loads(text)
+    return {field: values.get(field) for field in LEDGER_FIELDS}
+
+
 def dump_state(name: str, state: Mapping[str, Any]) -> str:
     """A checkpoint as canonical JSON (sorted keys: equal states give equal text)."""
     try:

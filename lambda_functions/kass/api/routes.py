@@ -21,6 +21,9 @@ HTTP_ROUTES: tuple[Route, ...] = (
     Route("POST", "/chat", "orchestrator"),
     Route("GET", "/conversations", "orchestrator"),
     Route("GET", "/conversations/{conversation_id}", "orchestrator"),
+    Route("POST", "/actions/{action_id}/confirm", "orchestrator"),
+    Route("POST", "/actions/{action_id}/cancel", "orchestrator"),
+    Route("GET", "/audit", "orchestrator"),
     Route("GET", "/health", "orchestrator"),
     Route("POST", "/search", "vector_search"),
 )

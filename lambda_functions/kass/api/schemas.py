@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from decimal import Decimal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from kass.chat.actions import AuditEntry, ProposedAction
 from kass.models import FILTER_KEYS, Citation, ConversationSummary, Message, SearchHit, SearchMode
 
 _FILTERS_DESCRIPTION = f"Metadata filters, exact match; keys: {', '.join(FILTER_KEYS)}"
@@ -19,6 +21,20 @@ class ChatRequest(BaseModel):
         default=None, max_length=64, description="Continue this conversation; omit to start one"
     )
     filters: dict[str, str] = Field(default_factory=dict, description=_FILTERS_DESCRIPTION)
+    confidential: bool = Field(
+        default=False,
+        description="Keep the passages inside the account: only the self-hosted tier (SageMaker) "
+        "or the extractive one may answer, never Bedrock",
+    )
+
+
+class TurnUsage(BaseModel):
+    """The cost ledger of one turn: what the answering model reported, priced exactly."""
+
+    model_id: str | None = Field(description="Model that wrote the answer; null: no model call")
+    input_tokens: int = Field(description="0 for a cache hit (no model was called)")
+    output_tokens: int
+    cost_usd: Decimal = Field(description='Exact decimal string, e.g. "0.00108"')
 
 
 class ChatResponse(BaseModel):
@@ -28,7 +44,28 @@ class ChatResponse(BaseModel):
     citations: list[Citation]
     found: bool = Field(description="False when nothing relevant was found in the sources")
     tier: str = Field(description="Model tier that wrote the answer")
+    route: list[str] = Field(description="Tiers planned for the question, in fallback order")
+    fallbacks: list[str] = Field(description="Tiers that failed before `tier` answered")
     cached: bool = Field(description="True when served from the response cache")
+    usage: TurnUsage
+    removed_citations: int = Field(
+        description="`[n]` markers the model wrote that named no given passage (removed)"
+    )
+    actions: list[ProposedAction] = Field(
+        default_factory=list,
+        description="Writes proposed in this turn (e.g. a Backlog ticket): nothing happens until "
+        "the caller confirms one with POST /actions/{action_id}/confirm",
+    )
+
+
+class ActionResponse(BaseModel):
+    action: ProposedAction
+    executed_now: bool = Field(description="False when it had been executed before (no repeat)")
+    message: str = Field(description="One line for people, e.g. the created ticket's key")
+
+
+class AuditResponse(BaseModel):
+    entries: list[AuditEntry] = Field(description="The caller's audit entries, newest first")
 
 
 class ConversationResponse(BaseModel):

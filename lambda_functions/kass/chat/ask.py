@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 from kass.chat.citations import resolve_citations
+from kass.chat.router import ModelRouter, TierFailure, run_with_fallback, write_reply
 from kass.language import cjk_coverage, is_japanese, is_mostly_cjk
-from kass.models import Answer, SearchHit
+from kass.models import Answer, ModelReply, SearchHit
 from kass.ports import Answerer
 from kass.retrieval.search import Searcher, validate_query
 from kass.settings import AnswerSettings
@@ -52,18 +53,53 @@ def ask(
     question: str,
     *,
     searcher: Searcher,
-    answerer: Answerer,
+    answerer: Answerer | ModelRouter,
     settings: AnswerSettings,
     filters: Mapping[str, str] | None = None,
+    confidential: bool = False,
+    on_failure: Callable[[TierFailure], None] | None = None,
 ) -> Answer:
+    """Answer `question` from the index, through the router's route with fallback.
+
+    With a plain `Answerer` only that answerer writes. `on_failure` hears about every tier that
+    failed before one answered (the chat service logs and counts them).
+    """
     question = validate_query(question, settings.max_question_chars)
+    router = answerer if isinstance(answerer, ModelRouter) else ModelRouter.single(answerer)
     hits = searcher.search(
         question, k=settings.passages, filters=filters, max_chars=settings.max_question_chars
     )
     passages = relevant_passages(hits, question, settings)
-    cited = resolve_citations(answerer.answer(question, passages), passages) if passages else None
-    if cited is None or not cited.citations:
+    route = router.plan(question, confidential=confidential, passages=passages)
+    if not passages:
+        # Nothing relevant: no model is called, so nothing is spent.
         return Answer(
-            question=question, text=nothing_found(question), found=False, tier=answerer.tier
+            question=question,
+            text=nothing_found(question),
+            found=False,
+            tier=route.tiers[0],
+            route=list(route.tiers),
         )
-    return Answer(question=question, text=cited.text, citations=cited.citations, tier=answerer.tier)
+
+    def attempt(tier: str) -> ModelReply:
+        answerer = router.answerer(tier, confidential=route.confidential)
+        return write_reply(answerer, question, passages)
+
+    ran = run_with_fallback(route, attempt, on_failure=on_failure)
+    reply = ran.value
+    cited = resolve_citations(reply.text, passages)
+    found = bool(cited.citations)  # an answer citing nothing given is no answer
+    return Answer(
+        question=question,
+        text=cited.text if found else nothing_found(question),
+        citations=cited.citations,
+        found=found,
+        tier=ran.tier,
+        route=list(route.tiers),
+        fallbacks=[failure.tier for failure in ran.failures],
+        model_id=reply.model_id,
+        input_tokens=reply.input_tokens,
+        output_tokens=reply.output_tokens,
+        cost_usd=router.cost(reply, ran.tier),
+        removed_citations=cited.dropped,
+    )

@@ -1,7 +1,8 @@
 """Response cache keys: the same question about the same index state gives the same key.
 
 The index version is a counter every write to the index bumps (`INDEX_VERSION`), so an answer
-is never served from before the documents it should have used were indexed.
+is never served from before the documents it should have used were indexed. Answers a fallback
+tier wrote are not cached (the chat service decides; ADR 0008), so the better tier is retried.
 """
 
 from __future__ import annotations
@@ -24,9 +25,11 @@ def normalize_question(question: str) -> str:
     return _TRAILING.sub("", _SPACE.sub(" ", text).strip())
 
 
-def cache_key(question: str, filters: Mapping[str, str], index_version: int, tier: str) -> str:
+def cache_key(question: str, filters: Mapping[str, str], index_version: int, route: str) -> str:
+    """`route` is the requested tier chain (`kass.chat.router.Route.key`): pinning another tier,
+    or a confidential request, plans another chain and so misses."""
     material = json.dumps(
-        [normalize_question(question), sorted(filters.items()), index_version, tier],
+        [normalize_question(question), sorted(filters.items()), index_version, route],
         ensure_ascii=False,
     )
     return hashlib.sha256(material.encode("utf-8")).hexdigest()

@@ -14,8 +14,12 @@ from pydantic import BaseModel, Field
 
 from kass.models import Chunk, Citation, SearchHit
 
-# `[1]`, `[1, 2]`, `[1,2]`; adjacent markers (`[1][2]`) are separate matches.
-MARKER = re.compile(r"\[\s*(\d+(?:\s*,\s*\d+)*)\s*\]")
+# `[1]`, `[1, 2]`, `[1,2]`, `[1-3]`, and the full-width forms models write in Japanese (`［１］`,
+# `【1】`, `[1、2]`); adjacent markers (`[1][2]`) are separate matches. Anything of this shape
+# is a citation claim, so it either names a passage or goes.
+_ITEM = r"\d+(?:\s*[-–〜~]\s*\d+)?"
+MARKER = re.compile(rf"[\[［【]\s*({_ITEM}(?:\s*[,，、]\s*{_ITEM})*)\s*[\]］】]")
+_RANGE = re.compile(r"(\d+)(?:\s*[-–〜~]\s*(\d+))?")
 SNIPPET_CHARS = 200
 _URL = re.compile(r"https?://[^\s<>)\]]+")
 _CLAIM_START = re.compile(r"(?:[.!?](?=\s)|[。！？\n]|\])\s*")
@@ -24,7 +28,8 @@ _CLAIM_START = re.compile(r"(?:[.!?](?=\s)|[。！？\n]|\])\s*")
 class CitedText(BaseModel):
     text: str
     citations: list[Citation] = Field(default_factory=list)
-    dropped: int = 0  # marker numbers that matched no passage and were removed
+    dropped: int = 0  # marker numbers that matched no passage and were removed (the
+    # UnsupportedCitations metric counts them)
 
 
 def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
@@ -38,7 +43,7 @@ def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
     parts: list[str] = []
     cursor = 0
     for match in MARKER.finditer(text):
-        numbers = list(dict.fromkeys(int(n) for n in re.findall(r"\d+", match.group(1))))
+        numbers = _marker_numbers(match.group(1), len(passages))
         valid = [n for n in numbers if 1 <= n <= len(passages)]
         dropped += len(numbers) - len(valid)
         before = text[cursor : match.start()]
@@ -61,6 +66,19 @@ def resolve_citations(text: str, passages: Sequence[SearchHit]) -> CitedText:
     parts.append(text[cursor:])
     cleaned = "".join(parts)
     return CitedText(text=cleaned.strip(), citations=list(citations.values()), dropped=dropped)
+
+
+def _marker_numbers(inside: str, passages: int) -> list[int]:
+    """The numbers a marker names, in order, each once; a short range `a-b` names a..b."""
+    numbers: list[int] = []
+    for match in _RANGE.finditer(inside):
+        first = int(match.group(1))
+        last = int(match.group(2)) if match.group(2) else first
+        if 0 <= last - first <= passages:
+            numbers.extend(range(first, last + 1))
+        else:  # a reversed or implausibly long range: its ends, which will not resolve
+            numbers.extend((first, last))
+    return list(dict.fromkeys(numbers))
 
 
 def _has_words_on_last_line(written: str) -> bool:

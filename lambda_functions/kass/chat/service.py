@@ -1,4 +1,7 @@
-"""The conversation use case behind `POST /chat`: cache, ask, remember the turn.
+"""The conversation use case behind `POST /chat`: route, cache, ask, remember the turn.
+
+Slash commands and requests for an action (ticket, summary, review) go to the agent turn
+(kass.chat.agent_turn); its write tools only propose, and `confirm_action` executes.
 
 A cache hit needs neither the embedder nor the index, so it costs two small reads and two
 writes; only a miss opens the search path (which in Lambda is the first expensive import).
@@ -9,11 +12,28 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING
 
-from kass.api.schemas import ChatRequest, ChatResponse, ConversationResponse
+from kass.api.schemas import (
+    ActionResponse,
+    ChatRequest,
+    ChatResponse,
+    ConversationResponse,
+    TurnUsage,
+)
+from kass.chat.actions import ProposedAction, default_executors, describe
+from kass.chat.agent_turn import (
+    COMMAND_HINT,
+    actions_flow,
+    agent_turn,
+    command_turn,
+    is_command,
+    wants_tools,
+)
 from kass.chat.ask import ask
 from kass.chat.cache import INDEX_VERSION, cache_key
+from kass.chat.telemetry import record_answer, record_fallback
 from kass.errors import NotFound
 from kass.ids import new_message_id
 from kass.models import Answer, Message
@@ -39,25 +59,38 @@ def chat(
     if request.conversation_id:
         _require_owned(request.conversation_id, user_id, runtime)
 
-    tier = settings.chat.tier
-    ttl = settings.chat.cache_ttl_seconds
-    key = cache_key(question, request.filters, runtime.checkpoints.counter(INDEX_VERSION), tier)
-    answer = runtime.cache.get(key) if ttl else None
-    cached = answer is not None
-    if answer is None:
-        answer = ask(
+    actions: list[ProposedAction] = []
+    cached = False
+    turn = None
+    if is_command(question):
+        turn = command_turn(
             question,
-            searcher=runtime.searcher,
-            answerer=runtime.answerer,
-            settings=settings.answer,
-            filters=request.filters,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            runtime=runtime,
+            confidential=request.confidential,
         )
-        if ttl:
-            runtime.cache.put(key, answer, ttl)
+    elif wants_tools(question):
+        history = _history(request.conversation_id, runtime)
+        turn = agent_turn(
+            question,
+            user_id=user_id,
+            conversation_id=conversation_id,
+            history=history,
+            runtime=runtime,
+            confidential=request.confidential,
+        )
+    if turn is not None:
+        answer, actions = turn.answer, turn.actions
+    else:
+        answer, cached = _answer(question, request, runtime)
+        if wants_tools(question) and not is_command(question):
+            answer.text += COMMAND_HINT
+    record_answer(answer, cached=cached)
 
     store = runtime.conversations
     store.append(_message(conversation_id, user_id, question, clock))
-    reply = _message(conversation_id, user_id, answer.text, clock, answer)
+    reply = _message(conversation_id, user_id, answer.text, clock, answer, cached=cached)
     store.append(reply)
     return ChatResponse(
         conversation_id=conversation_id,
@@ -66,8 +99,68 @@ def chat(
         citations=answer.citations,
         found=answer.found,
         tier=answer.tier,
+        route=answer.route,
+        fallbacks=[] if cached else answer.fallbacks,
         cached=cached,
+        usage=TurnUsage(
+            model_id=reply.model_id,
+            input_tokens=reply.input_tokens or 0,
+            output_tokens=reply.output_tokens or 0,
+            cost_usd=reply.cost_usd or Decimal(0),
+        ),
+        removed_citations=answer.removed_citations,
+        actions=actions,
     )
+
+
+def _answer(question: str, request: ChatRequest, runtime: Runtime) -> tuple[Answer, bool]:
+    """A cited answer from the response cache, else retrieval and the routed tiers."""
+    settings = runtime.settings
+    router = runtime.router
+    requested = router.plan(question, confidential=request.confidential)
+    ttl = settings.chat.cache_ttl_seconds
+    key = cache_key(
+        question, request.filters, runtime.checkpoints.counter(INDEX_VERSION), requested.key
+    )
+    answer = runtime.cache.get(key) if ttl else None
+    if answer is not None:
+        return answer, True
+    answer = ask(
+        question,
+        searcher=runtime.searcher,
+        answerer=router,
+        settings=settings.answer,
+        filters=request.filters,
+        confidential=request.confidential,
+        on_failure=record_fallback,
+    )
+    # A fallback's answer is not cached: the next asker gets the better tier again.
+    if ttl and not answer.fallbacks:
+        runtime.cache.put(key, answer, ttl)
+    return answer, False
+
+
+def _history(conversation_id: str | None, runtime: Runtime) -> list[Message]:
+    """The conversation so far, for the agent (none for a new conversation)."""
+    if not conversation_id:
+        return []
+    limit = runtime.settings.chat.history_messages
+    return runtime.conversations.messages(conversation_id, limit=max(limit, 1))[-limit:]
+
+
+def confirm_action(action_id: str, *, user_id: str, runtime: Runtime) -> ActionResponse:
+    """Execute a proposed action its proposer confirmed (once, however often confirmed)."""
+    outcome = actions_flow(runtime).confirm(
+        action_id, user_id, default_executors(tickets=runtime.tickets)
+    )
+    return ActionResponse(
+        action=outcome.action, executed_now=outcome.executed_now, message=describe(outcome.action)
+    )
+
+
+def cancel_action(action_id: str, *, user_id: str, runtime: Runtime) -> ActionResponse:
+    action = actions_flow(runtime).cancel(action_id, user_id)
+    return ActionResponse(action=action, executed_now=False, message=describe(action))
 
 
 def conversation(conversation_id: str, *, user_id: str, runtime: Runtime) -> ConversationResponse:
@@ -86,17 +179,35 @@ def _require_owned(conversation_id: str, user_id: str, runtime: Runtime) -> None
 
 
 def _message(
-    conversation_id: str, user_id: str, text: str, clock: Clock, answer: Answer | None = None
+    conversation_id: str,
+    user_id: str,
+    text: str,
+    clock: Clock,
+    answer: Answer | None = None,
+    *,
+    cached: bool = False,
 ) -> Message:
-    """The user's turn, or with `answer` the assistant's."""
+    """The user's turn, or with `answer` the assistant's with its cost ledger (a cache hit
+    called no model: 0 tokens, $0)."""
     now = clock()
-    return Message(
+    message = Message(
         id=new_message_id(now),
         conversation_id=conversation_id,
         user_id=user_id,
         role="assistant" if answer else "user",
         text=text,
-        citations=answer.citations if answer else [],
-        tier=answer.tier if answer else None,
         created_at=now,
+    )
+    if answer is None:
+        return message
+    spent = not cached
+    return message.model_copy(
+        update={
+            "citations": answer.citations,
+            "tier": answer.tier,
+            "model_id": answer.model_id,
+            "input_tokens": answer.input_tokens if spent else 0,
+            "output_tokens": answer.output_tokens if spent else 0,
+            "cost_usd": answer.cost_usd if spent else Decimal(0),
+        }
     )

@@ -6,8 +6,8 @@ Manager (`kass/<env>/connectors/<name>`, keys = the settings' field names); loca
 environment or `.env`.
 
 Watermark: an "updated since" poll re-reads an overlap window before the newest update it has
-stored (clocks and eventually consistent listings can deliver late), and skips what it already
-stored, so an overlap costs requests, never duplicates.
+stored (clocks and eventually consistent listings can deliver late), and skips the versions it
+already stored, so an overlap costs requests, never duplicates, and a late update is not lost.
 """
 
 from __future__ import annotations
@@ -62,12 +62,22 @@ def _secret_json(secret_id: str, settings: Settings) -> dict[str, Any]:
     return value
 
 
+RECENT_LIMIT = 500  # versions remembered per stream inside the overlap window (checkpoint size)
+
+
 class Watermark(BaseModel):
-    """Checkpoint part of an updated-since poll: the newest update stored, and the ids stored
-    with exactly that update time (the overlap re-reads them; they are skipped)."""
+    """Checkpoint part of an updated-since poll.
+
+    `updated_at` is the newest update stored. `recent` maps id -> the newest version stored at
+    or after `floor` (the watermark minus the overlap, or later once `recent` was trimmed to its
+    limit). A version counts as stored when it is older than `floor`, or when `recent` holds it
+    at the same or a later time. So an update a lagging listing shows late, dated inside the
+    overlap window but never stored, is still fetched: the window is there for exactly that.
+    """
 
     updated_at: datetime | None = None
-    ids_at: list[str] = Field(default_factory=list)
+    recent: dict[str, datetime] = Field(default_factory=dict)
+    floor: datetime | None = None
 
     @classmethod
     def load(cls, checkpoint: Mapping[str, Any] | None, key: str = "watermark") -> Watermark:
@@ -80,24 +90,41 @@ class Watermark(BaseModel):
         return None if self.updated_at is None else self.updated_at - overlap
 
     def is_stored(self, item_id: str, updated_at: datetime) -> bool:
-        """True when this version of the item was stored by an earlier batch."""
-        if self.updated_at is None:
-            return False
+        """True when this version of the item (or a newer one) was stored by an earlier batch."""
         updated_at = as_utc(updated_at)
-        return updated_at < self.updated_at or (
-            updated_at == self.updated_at and item_id in self.ids_at
-        )
+        if self.floor is not None and updated_at < self.floor:
+            return True
+        stored = self.recent.get(item_id)
+        return stored is not None and stored >= updated_at
 
-    def advanced(self, items: Iterable[tuple[str, datetime]]) -> Watermark:
-        """The watermark after storing `items` ((id, updated_at) pairs)."""
-        newest, ids = self.updated_at, set(self.ids_at)
+    def advanced(
+        self,
+        items: Iterable[tuple[str, datetime]],
+        overlap: timedelta,
+        limit: int = RECENT_LIMIT,
+    ) -> Watermark:
+        """The watermark once `items` ((id, updated_at) pairs) are stored.
+
+        `limit=0` remembers no versions: only the newest update moves (for a connector that
+        de-duplicates by other means).
+        """
+        newest, recent = self.updated_at, dict(self.recent)
         for item_id, updated_at in items:
             updated_at = as_utc(updated_at)
-            if newest is None or updated_at > newest:
-                newest, ids = updated_at, {item_id}
-            elif updated_at == newest:
-                ids.add(item_id)
-        return Watermark(updated_at=newest, ids_at=sorted(ids))
+            newest = updated_at if newest is None else max(newest, updated_at)
+            if recent.get(item_id, updated_at) <= updated_at:
+                recent[item_id] = updated_at
+        floor = None if newest is None else newest - overlap
+        if self.floor is not None and (floor is None or self.floor > floor):
+            floor = self.floor
+        if floor is not None:
+            recent = {item_id: at for item_id, at in recent.items() if at >= floor}
+        if len(recent) > limit:  # forget the oldest; what is older than the cut counts as stored
+            times = sorted(recent.values(), reverse=True)
+            cut = times[limit - 1] if limit else times[0]
+            recent = {item_id: at for item_id, at in recent.items() if limit and at >= cut}
+            floor = cut if floor is None else max(floor, cut)
+        return Watermark(updated_at=newest, recent=recent, floor=floor)
 
     def dump(self) -> dict[str, Any]:
         return self.model_dump(mode="json")

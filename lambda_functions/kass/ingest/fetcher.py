@@ -13,7 +13,7 @@ from collections.abc import Callable
 from pydantic import BaseModel
 
 from kass.ports import CheckpointStore, Connector, RawDocumentStore
-from kass.raw_keys import doc_key
+from kass.raw_keys import doc_key, parse_key
 
 TimeLeft = Callable[[], float]  # seconds left before the function is stopped
 
@@ -58,8 +58,10 @@ def run_connector(
 
 
 def _sync_deletions(connector: Connector, raw_store: RawDocumentStore) -> int:
-    live = {doc_key(connector.source, doc_id) for doc_id in connector.live_ids()}
-    gone = [key for key in raw_store.keys(connector.source) if key not in live]
+    stored = list(raw_store.keys(connector.source))
+    live_ids = connector.live_ids(parse_key(key)[1] for key in stored)
+    live = {doc_key(connector.source, doc_id) for doc_id in live_ids}
+    gone = [key for key in stored if key not in live]
     for key in gone:
         raw_store.delete(key)
     return len(gone)

@@ -8,12 +8,14 @@ the bucket wins, whatever the order of delivery.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ValidationError
 
 from kass.chat.cache import INDEX_VERSION
 from kass.errors import InvalidInput
+from kass.models import Document
 from kass.raw_keys import parse_key
 
 if TYPE_CHECKING:
@@ -32,10 +34,13 @@ class ObjectChange(BaseModel):
     key: str
 
 
+Action = Literal["indexed", "unchanged", "deleted", "absent"]
+
+
 class Outcome(BaseModel):
     key: str
     doc_id: str
-    action: Literal["indexed", "unchanged", "deleted", "absent"]
+    action: Action
 
 
 def parse_object_change(body: str | dict[str, Any]) -> ObjectChange:
@@ -70,29 +75,53 @@ def process_change(change: ObjectChange, *, runtime: Runtime) -> Outcome:
         raise InvalidInput(
             f"event for bucket {change.bucket!r}; this processor reads {store.location!r}"
         )
+    return reconcile_keys([change.key], runtime=runtime)[0]
+
+
+def reconcile_keys(keys: Sequence[str], *, runtime: Runtime) -> list[Outcome]:
+    """Bring the index in line with the raw objects at `keys` (one outcome per key, in order).
+
+    The documents still present are embedded and written in one pass (what a sync of thousands
+    of documents needs); the absent ones are deleted.
+    """
     from kass.ingest.pipeline import ingest  # numpy and the chunker: not needed at cold start
 
-    source, doc_id = parse_key(change.key)
-    document = store.get(change.key)
-    if document is None:
-        deleted = runtime.index.delete_documents([doc_id])
-        outcome = Outcome(key=change.key, doc_id=doc_id, action="deleted" if deleted else "absent")
-    else:
+    store = runtime.raw_store
+    present: dict[str, Document] = {}
+    absent: list[str] = []
+    for key in dict.fromkeys(keys):
+        source, doc_id = parse_key(key)
+        document = store.get(key)
+        if document is None:
+            absent.append(key)
+            continue
         if (document.source, document.id) != (source, doc_id):
             raise InvalidInput(
-                f"{change.key} holds document {document.source}/{document.id}; "
+                f"{key} holds document {document.source}/{document.id}; "
                 "the key must be raw/<source>/<id>.json of the document inside"
             )
-        report = ingest(
-            [document],
+        present[key] = document
+
+    actions: dict[str, Action] = {}
+    for key in absent:
+        deleted = runtime.index.delete_documents([parse_key(key)[1]])
+        actions[key] = "deleted" if deleted else "absent"
+    if present:
+        before = runtime.index.document_hashes(RAW_ORIGIN)
+        ingest(
+            present.values(),
             index=runtime.index,
             embedder=runtime.embedder,
             chunker=runtime.chunker,
             origin=RAW_ORIGIN,
         )
-        outcome = Outcome(
-            key=change.key, doc_id=doc_id, action="unchanged" if report.unchanged else "indexed"
-        )
-    if outcome.action in ("indexed", "deleted"):
+        after = runtime.index.document_hashes(RAW_ORIGIN)
+        for key, document in present.items():
+            same = before.get(document.id) == after.get(document.id)
+            actions[key] = "unchanged" if same else "indexed"
+    if any(action in ("indexed", "deleted") for action in actions.values()):
         runtime.checkpoints.increment(INDEX_VERSION)  # invalidates cached answers
-    return outcome
+    return [
+        Outcome(key=key, doc_id=parse_key(key)[1], action=actions[key])
+        for key in dict.fromkeys(keys)
+    ]

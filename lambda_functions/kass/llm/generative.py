@@ -9,55 +9,65 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Sequence
-from typing import Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
 from kass.errors import KassError
 from kass.language import is_japanese
+from kass.llm.errors import model_error
 from kass.llm.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_TEMPLATE,
     JAPANESE_HINT,
     PASSAGE_TEMPLATE,
 )
-from kass.models import SearchHit
+from kass.models import ModelReply, SearchHit
 
 # Only the tags that delimit passages are neutralised, so code in passages stays readable.
 _PASSAGE_TAG = re.compile(r"<(?=\s*/?\s*passages?\b)", re.IGNORECASE)
 
 
 class ChatModelAnswerer:
-    """Writes answers with a chat model; `last_usage` holds the token usage of the last call."""
+    """Writes answers with a chat model. Stateless per call (safe to share between threads):
+    `reply` returns the text with the token usage of that very call, for the cost ledger."""
 
-    def __init__(self, chat_model: BaseChatModel, *, tier: str):
+    def __init__(self, chat_model: BaseChatModel, *, tier: str, model_id: str | None = None):
         self._model = chat_model
         self._tier = tier
-        # AIMessage.usage_metadata of the last answer (input/output/total tokens), for the cost
-        # ledger; None when the model reported none or no model was called.
-        self.last_usage: dict[str, Any] | None = None
+        self._model_id = model_id or getattr(chat_model, "model_id", None) or tier
 
     @property
     def tier(self) -> str:
         return self._tier
 
+    @property
+    def model_id(self) -> str:
+        return self._model_id
+
     def answer(self, question: str, passages: Sequence[SearchHit]) -> str:
-        self.last_usage = None
+        return self.reply(question, passages).text
+
+    def reply(self, question: str, passages: Sequence[SearchHit]) -> ModelReply:
         if not passages:
-            return ""  # nothing to answer from: the caller says so without spending tokens
+            # Nothing to answer from: the caller says so without spending tokens.
+            return ModelReply(text="")
         try:
-            reply = self._model.invoke(answer_messages(question, passages))
+            message = self._model.invoke(answer_messages(question, passages))
         except KassError:
             raise
         except Exception as exc:
-            error = _model_error(exc, getattr(self._model, "model_id", None) or self._tier)
+            error = model_error(exc, self._model_id)
             if error is None:
                 raise
             raise error from exc
-        usage = getattr(reply, "usage_metadata", None)
-        self.last_usage = dict(usage) if usage else None
-        return reply.text.strip()
+        usage = getattr(message, "usage_metadata", None) or {}
+        return ModelReply(
+            text=message.text.strip(),
+            model_id=self._model_id,
+            input_tokens=int(usage.get("input_tokens") or 0),
+            output_tokens=int(usage.get("output_tokens") or 0),
+        )
 
 
 def answer_messages(question: str, passages: Sequence[SearchHit]) -> list[BaseMessage]:
@@ -84,21 +94,3 @@ def format_passage(n: int, hit: SearchHit) -> str:
 
 def _attribute(value: str) -> str:
     return html.escape(" ".join(value.split()), quote=True)
-
-
-def _model_error(exc: Exception, model: str) -> KassError | None:
-    """A `KassError` for a failed model call, or None when `exc` is a bug to let through.
-
-    botocore errors (and langchain-aws's subclasses of them) come from the Bedrock tiers; the
-    SageMaker tier maps its own. Checking module names avoids importing botocore where no AWS
-    model is in use.
-    """
-    if not any(cls.__module__.startswith("botocore") for cls in type(exc).__mro__):
-        return None
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    from kass.adapters.aws.titan import bedrock_error
-
-    if isinstance(exc, ClientError | BotoCoreError):
-        return bedrock_error(exc, model)
-    return None

@@ -24,6 +24,8 @@ from kass.adapters.records import (
     conversation_title,
     dump_state,
     epoch_seconds,
+    ledger_fields,
+    ledger_json,
     parse_state,
     require_key,
     sort_time,
@@ -50,6 +52,8 @@ CHECKPOINTS_KEY = "name"
 # Powertools' DynamoDBPersistenceLayer defaults (key "id", TTL attribute "expiration").
 IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
+ACTIONS_PARTITION_KEY = "pk"
+ACTIONS_SORT_KEY = "sk"
 
 
 def _utcnow() -> datetime:
@@ -104,6 +108,20 @@ def idempotency_table_definition(table_name: str) -> dict[str, Any]:
     return _single_key_table(table_name, IDEMPOTENCY_KEY)
 
 
+def actions_table_definition(table_name: str) -> dict[str, Any]:
+    """Proposed actions (`action#<id>`) and audit entries (`audit#<user>`), see
+    `kass.adapters.aws.actions`; items expire through the TTL attribute."""
+    return {
+        "TableName": table_name,
+        "KeySchema": [
+            {"AttributeName": ACTIONS_PARTITION_KEY, "KeyType": "HASH"},
+            {"AttributeName": ACTIONS_SORT_KEY, "KeyType": "RANGE"},
+        ],
+        "AttributeDefinitions": _string_keys(ACTIONS_PARTITION_KEY, ACTIONS_SORT_KEY),
+        "BillingMode": "PAY_PER_REQUEST",
+    }
+
+
 def _single_key_table(table_name: str, key: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
@@ -119,6 +137,7 @@ TABLES: dict[str, tuple[Callable[[str], dict[str, Any]], str | None]] = {
     "cache": (cache_table_definition, TTL_ATTRIBUTE),
     "checkpoints": (checkpoint_table_definition, None),
     "idempotency": (idempotency_table_definition, IDEMPOTENCY_TTL_ATTRIBUTE),
+    "actions": (actions_table_definition, TTL_ATTRIBUTE),
 }
 
 
@@ -186,6 +205,9 @@ class DynamoConversationStore(_Table):
         }
         if message.tier is not None:
             item["tier"] = {"S": message.tier}
+        ledger = ledger_json(message)
+        if ledger is not None:
+            item["ledger"] = {"S": ledger}
         written = True
         with self._errors():
             try:
@@ -436,6 +458,7 @@ def _message(item: Item) -> Message:
         citations=json.loads(item["citations"]["S"]),
         tier=item["tier"]["S"] if "tier" in item else None,
         created_at=datetime.fromisoformat(item["created_at"]["S"]),
+        **ledger_fields(item["ledger"]["S"] if "ledger" in item else None),
     )
 
 

@@ -26,6 +26,8 @@ from kass.adapters.records import (
     conversation_title,
     dump_state,
     epoch_seconds,
+    ledger_fields,
+    ledger_json,
     parse_state,
     require_key,
     sort_time,
@@ -49,6 +51,7 @@ CREATE TABLE IF NOT EXISTS messages (
     tier TEXT,
     created_at TEXT NOT NULL,
     expires_at INTEGER NOT NULL,
+    ledger TEXT,
     PRIMARY KEY (conversation_id, id)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS conversations (
@@ -145,6 +148,9 @@ class SqliteConversationStore:
         self.ttl = timedelta(days=ttl_days)
         # What DynamoDB's TTL sweeper does, done when the store opens.
         with self._db.transaction() as conn:
+            columns = {row["name"] for row in conn.execute("PRAGMA table_info(messages)")}
+            if "ledger" not in columns:  # a state.db from before the cost ledger
+                conn.execute("ALTER TABLE messages ADD COLUMN ledger TEXT")
             now = self._db.now()
             conn.execute("DELETE FROM messages WHERE expires_at <= ?", (now,))
             conn.execute("DELETE FROM conversations WHERE expires_at <= ?", (now,))
@@ -160,7 +166,9 @@ class SqliteConversationStore:
         title = conversation_title(message.text) if message.role == "user" else None
         with self._db.transaction() as conn:
             written = conn.execute(
-                "INSERT INTO messages VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+                "INSERT INTO messages (conversation_id, id, user_id, role, text, citations, tier, "
+                "created_at, expires_at, ledger) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) "
+                "ON CONFLICT DO NOTHING",
                 (
                     message.conversation_id,
                     message.id,
@@ -171,6 +179,7 @@ class SqliteConversationStore:
                     message.tier,
                     updated_at,
                     expires_at,
+                    ledger_json(message),
                 ),
             ).rowcount
             # Same rules as the DynamoDB meta item: the first owner and user question stay,
@@ -340,4 +349,5 @@ def _message(row: sqlite3.Row) -> Message:
         citations=json.loads(row["citations"]),
         tier=row["tier"],
         created_at=datetime.fromisoformat(row["created_at"]),
+        **ledger_fields(row["ledger"]),
     )

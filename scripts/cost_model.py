@@ -134,6 +134,7 @@ class Workload:
     searches_per_question: float = 0.1  # POST /search (vector_search)
     input_tokens_per_answer: int = 3000  # system prompt + 5 passages + history + question
     output_tokens_per_answer: int = 400
+    complex_share: float = 0.3  # chat_tier "auto": questions routed to Sonnet, the rest to Haiku
     query_tokens: int = 30  # embedded question
     orchestrator_seconds_model: float = 3.5  # a Bedrock/SageMaker answer, billed duration
     orchestrator_seconds_extractive: float = 0.5
@@ -368,16 +369,22 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
 
     # Bedrock: tokens, only when asked.
     chat = 0.0
-    if v["chat_tier"] in ("haiku", "sonnet"):
-        model_id = v[f"bedrock_{v['chat_tier']}_model_id"]
+    mix = {
+        "auto": {"haiku": 1 - w.complex_share, "sonnet": w.complex_share},
+        "haiku": {"haiku": 1.0},
+        "sonnet": {"sonnet": 1.0},
+    }.get(v["chat_tier"], {})
+    for tier, share in mix.items():
+        model_id = v[f"bedrock_{tier}_model_id"]
         geographic = re.match(r"^(us|eu|apac|jp|au|ca|us-gov)\.", model_id) is not None
         premium = price("bedrock_geo_premium") if geographic else 1.0
-        chat = (
+        chat += (
             model_calls
+            * share
             * premium
             * (
-                w.input_tokens_per_answer * price(f"bedrock_{v['chat_tier']}_in")
-                + w.output_tokens_per_answer * price(f"bedrock_{v['chat_tier']}_out")
+                w.input_tokens_per_answer * price(f"bedrock_{tier}_in")
+                + w.output_tokens_per_answer * price(f"bedrock_{tier}_out")
             )
         )
     embed = (questions * w.query_tokens + docs * w.tokens_per_doc) * price("bedrock_titan_v2")
@@ -385,7 +392,13 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         "Bedrock",
         0,
         chat + embed,
-        f"chat tier {v['chat_tier']}: {model_calls:,.0f} answers x "
+        f"chat tier {v['chat_tier']}"
+        + (
+            f" ({1 - w.complex_share:.0%} Haiku, {w.complex_share:.0%} Sonnet)"
+            if len(mix) > 1
+            else ""
+        )
+        + f": {model_calls:,.0f} answers x "
         f"{w.input_tokens_per_answer}/{w.output_tokens_per_answer} tokens; Titan v2 embeddings",
     )
 
@@ -401,7 +414,7 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     )
     dynamo_idle = fetch_runs * 2 * (price("dynamodb_wru") + price("dynamodb_rru"))
     est.add(
-        "DynamoDB (on-demand)", dynamo_idle, dynamo_load, "4 tables, PITR; 90-day conversations"
+        "DynamoDB (on-demand)", dynamo_idle, dynamo_load, "5 tables, PITR; 90-day conversations"
     )
 
     raw_gb = w.corpus_docs * w.raw_doc_kb / 1e6

@@ -664,6 +664,51 @@ def _shim_sagemaker_instance_types() -> None:
     models.FakeEndpointConfig.validate_instance_type = validate_instance_type
 
 
+# == S3 =======================================================================================
+def _shim_s3_policy_conditions() -> None:
+    """Bucket policies: moto ignores condition operators it does not know (all but
+    StringEquals), supplies no request context, and answers DENIED for any statement whose
+    condition does not hold, even a Deny; so the raw bucket's `Deny ... Bool
+    aws:SecureTransport = false` denied every object request. Here a statement applies only
+    when its condition holds (Deny wins, then Allow, else neutral), `Bool` is evaluated, and
+    S3 requests carry aws:SecureTransport = true: the emulator's plain HTTP on 127.0.0.1
+    stands for AWS's HTTPS endpoints, which the SDKs always use."""
+    from moto.iam import policy_conditions
+    from moto.iam.access_control import IAMPolicyStatement, PermissionResult
+    from moto.s3 import models
+
+    def bool_operation(expected_value: list[str] | str, actual_value: str) -> bool:
+        values = expected_value if isinstance(expected_value, list) else [expected_value]
+        return str(actual_value).lower() in {str(v).lower() for v in values}
+
+    policy_conditions.CONDITION_OPERATIONS.setdefault("Bool", bool_operation)
+    context = {"aws:SecureTransport": "true"}
+
+    def applies(statement: dict[str, Any], action: str, resource: str) -> bool:
+        checked = IAMPolicyStatement(statement)
+        if "NotAction" in statement:
+            if checked._check_element_matches("NotAction", action):
+                return False
+        elif not checked._check_element_matches("Action", action):
+            return False
+        if "Resource" in statement and not checked._check_element_matches("Resource", resource):
+            return False
+        return bool(checked._check_conditions(context))
+
+    def get_permission(self: Any, action: str, resource: str) -> Any:
+        if self.policy is None:
+            return PermissionResult.NEUTRAL
+        statements = json.loads(self.policy.decode())["Statement"]
+        if isinstance(statements, dict):
+            statements = [statements]
+        effects = {s["Effect"] for s in statements if applies(s, action, resource)}
+        if "Deny" in effects:
+            return PermissionResult.DENIED
+        return PermissionResult.PERMITTED if "Allow" in effects else PermissionResult.NEUTRAL
+
+    models.FakeBucket.get_permission = get_permission  # type: ignore[method-assign]
+
+
 # == SQS ======================================================================================
 def _shim_sqs_redrive_allow_policy() -> None:
     """RedriveAllowPolicy: SetQueueAttributes accepts it but GetQueueAttributes answers
@@ -839,6 +884,12 @@ SHIMS: tuple[Shim, ...] = (
         "sagemaker-instance-types",
         "CreateEndpointConfig rejects ml.g5.*/ml.g6.* instance types",
         _shim_sagemaker_instance_types,
+    ),
+    Shim(
+        "s3-bucket-policy-conditions",
+        "Bool conditions ignored and no request context: a Deny on aws:SecureTransport = false "
+        "denies every object request",
+        _shim_s3_policy_conditions,
     ),
     Shim(
         "sqs-redrive-allow-policy",
@@ -1062,7 +1113,9 @@ def function_environment(function: Any) -> dict[str, str]:
     env.update({k: str(v) for k, v in (function.environment_vars or {}).items()})
     env["AWS_ENDPOINT_URL"] = CONFIG.moto_url
     if CONFIG.bedrock_url:
-        env["AWS_ENDPOINT_URL_BEDROCK_RUNTIME"] = CONFIG.bedrock_url
+        # The function's own setting wins (tf-emulate passes the double's URL through
+        # Terraform, as a deployment would pass a private endpoint name).
+        env.setdefault("AWS_ENDPOINT_URL_BEDROCK_RUNTIME", CONFIG.bedrock_url)
     env.update(CONFIG.extra_env)
     return env
 
@@ -1079,7 +1132,10 @@ def run_function(function: Any, event: Any) -> InvokeResult:
     layers = _layer_bytes(function)
     opt = None
     if layers:
-        key = hashlib.sha256("".join(a for a, _ in layers).encode()).hexdigest()[:24]
+        # By content, not ARN: a fresh emulator reuses version ARNs (…:layer:kass-dev-core:1)
+        # for new bytes, and the work directory may outlive it (tf-emulate keeps one).
+        digests = "".join(hashlib.sha256(data).hexdigest() for _, data in layers)
+        key = hashlib.sha256(digests.encode()).hexdigest()[:24]
 
         def fill(directory: Path) -> None:
             for _, data in layers:  # later layers overwrite earlier ones, as in /opt
@@ -1249,8 +1305,15 @@ class _Stop:
         self.event.set()
 
 
-def serve(port: int, state_file: Path, work_dir: Path | None = None, verbose: bool = False) -> int:
+def serve(
+    port: int,
+    state_file: Path,
+    work_dir: Path | None = None,
+    verbose: bool = False,
+    exit_with_parent: bool = False,
+) -> int:
     stop = _Stop()
+    parent = os.getppid()
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
     emulator = Emulator(port, work_dir=work_dir, verbose=verbose).start()
@@ -1262,7 +1325,10 @@ def serve(port: int, state_file: Path, work_dir: Path | None = None, verbose: bo
             flush=True,
         )
         while not stop.event.wait(0.5):
-            pass
+            # A parent killed without cleanup (SIGKILL) must not leave the emulator behind.
+            if exit_with_parent and os.getppid() != parent:
+                print("emulator: parent process gone, stopping", flush=True)
+                break
     finally:
         state_file.unlink(missing_ok=True)
         emulator.stop()
@@ -1277,13 +1343,16 @@ def main(argv: Sequence[str] | None = None) -> int:
     run.add_argument("--state-file", type=Path, default=DEFAULT_STATE_FILE)
     run.add_argument("--work-dir", type=Path, help="unpacked function code (default: a temp dir)")
     run.add_argument("--verbose", action="store_true", help="log every request")
+    run.add_argument(
+        "--exit-with-parent", action="store_true", help="stop when the parent process exits"
+    )
     commands.add_parser("shims", help="list the shims and the moto gaps they close")
     args = parser.parse_args(argv)
     if args.command == "shims":
         for shim in SHIMS:
             print(f"{shim.name}: {shim.gap}")
         return 0
-    return serve(args.port, args.state_file, args.work_dir, args.verbose)
+    return serve(args.port, args.state_file, args.work_dir, args.verbose, args.exit_with_parent)
 
 
 if __name__ == "__main__":

@@ -335,7 +335,6 @@ def test_given_an_unknown_issue_type_when_creating_then_invalid_input_listing_va
 
 
 # -- target-like: a 2,000-issue space ---------------------------------------------------------
-@pytest.mark.slow
 def test_given_2000_issues_when_50_edits_and_5_deletions_then_the_poll_fetches_only_them(
     stores, tmp_path
 ):

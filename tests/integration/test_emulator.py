@@ -148,6 +148,36 @@ def test_given_a_scalable_target_with_tags_when_tagged_and_untagged_then_listed(
     assert scaling.list_tags_for_resource(ResourceARN=arn)["Tags"] == {"owner": "platform"}
 
 
+# -- S3 bucket policies -------------------------------------------------------------------------
+def test_given_deny_on_insecure_transport_when_objects_put_then_only_unconditional_deny_refuses(
+    emu,
+):
+    s3 = client(emu, "s3")
+    s3.create_bucket(Bucket="kass-t1-raw")
+
+    def deny(condition: dict | None) -> str:
+        statement = {
+            "Sid": "Deny",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "s3:*",
+            "Resource": ["arn:aws:s3:::kass-t1-raw", "arn:aws:s3:::kass-t1-raw/*"],
+        }
+        if condition:
+            statement["Condition"] = condition
+        return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+
+    s3.put_bucket_policy(
+        Bucket="kass-t1-raw", Policy=deny({"Bool": {"aws:SecureTransport": "false"}})
+    )
+    s3.put_object(Bucket="kass-t1-raw", Key="raw/a.json", Body=b"{}")
+    s3.put_bucket_policy(Bucket="kass-t1-raw", Policy=deny(None))
+    with pytest.raises(ClientError) as refused:
+        s3.put_object(Bucket="kass-t1-raw", Key="raw/b.json", Body=b"{}")
+
+    assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
+
+
 # -- CloudFront --------------------------------------------------------------------------------
 def test_given_a_response_headers_policy_when_round_tripped_then_etags_guard_changes(emu):
     cloudfront = client(emu, "cloudfront")

@@ -361,9 +361,7 @@ def test_given_no_change_when_polled_then_the_overlap_is_read_and_nothing_refetc
     seed_issues(double, 30)
     stores = Stores(tmp_path)
     stores.run(connector(double))
-    watermark = parse_time(
-        stores.checkpoint()["projects"]["team/app"]["issue"]["updated_at"]
-    )
+    watermark = parse_time(stores.checkpoint()["projects"]["team/app"]["issue"]["updated_at"])
     double.reset_log()
 
     report = stores.run(connector(double))
@@ -582,7 +580,7 @@ def test_given_2000_issues_when_50_edited_and_5_deleted_then_the_poll_fetches_on
     stores = Stores(tmp_path / "incremental", in_memory=True)
     started = time.perf_counter()
     first = stores.run(connector(double))
-    full_seconds = time.perf_counter() - started
+    full_seconds, full_requests = time.perf_counter() - started, len(double.requests)
     assert first.complete and first.documents_written == 2060
 
     rng = random.Random(5)
@@ -613,8 +611,12 @@ def test_given_2000_issues_when_50_edited_and_5_deleted_then_the_poll_fetches_on
     ]
     assert len(listing) <= 1 + -(-1995 // 99) + 1, "live ids: 100 per page, issues and MRs"
     assert len(double.requests) == 1 + len(polls) + len(fetched) + len(listing)
+    poll_requests = len(double.requests)
 
     fresh = Stores(tmp_path / "fresh", in_memory=True)
     fresh.run(connector(double))
     assert stores.contents() == fresh.contents()
-    assert full_seconds < 60, "seconds, not minutes (figures: docs/connectors/gitlab.md)"
+    print(  # figures for docs/performance.md (measured, not asserted)
+        f"gitlab 2000 issues: full {full_requests} requests in {full_seconds:.1f} s; "
+        f"poll {poll_requests} requests"
+    )

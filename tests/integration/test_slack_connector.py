@@ -334,7 +334,6 @@ def test_given_unknown_thread_or_channel_when_read_then_not_found(slack):
 
 
 # -- the target: 10,000 messages, then 50 edits and 5 deletions ---------------------------------
-@pytest.mark.slow  # ~50 s: three syncs of 10k messages, the stores fsync every document
 def test_given_10k_messages_when_edits_and_deletions_polled_then_only_changes_fetched(
     slack, tmp_path
 ):
@@ -342,7 +341,7 @@ def test_given_10k_messages_when_edits_and_deletions_polled_then_only_changes_fe
     store, checkpoints = stores(tmp_path)
     started = time.perf_counter()
     full = run_connector(
-        connector_for(slack, store, page_size=200), raw_store=store, checkpoints=checkpoints
+        connector_for(slack, page_size=200), raw_store=store, checkpoints=checkpoints
     )
     full_seconds, full_requests = time.perf_counter() - started, slack.counts()
     recent = sorted(
@@ -368,7 +367,7 @@ def test_given_10k_messages_when_edits_and_deletions_polled_then_only_changes_fe
 
     started = time.perf_counter()
     poll = run_connector(
-        connector_for(slack, store, page_size=200), raw_store=store, checkpoints=checkpoints
+        connector_for(slack, page_size=200), raw_store=store, checkpoints=checkpoints
     )
     poll_seconds, poll_requests = time.perf_counter() - started, slack.counts()
 

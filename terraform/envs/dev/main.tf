@@ -4,7 +4,8 @@
 # `make build` (dist/); Terraform never builds it.
 #
 #   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)
-#   core_layer, agent_layer ─► orchestrator, vector_search, document_processor, data_fetcher
+#   core_layer ─► every function; connectors_layer ─► data_fetcher, orchestrator; agent_layer ─►
+#   orchestrator (the layers stack: scripts/build_lambda.py FUNCTION_LAYERS)
 #   vpc (optional) ─► the three functions that use the index, and the OpenSearch domain
 #   opensearch ◄─ roles of orchestrator, vector_search, document_processor
 #   eventbridge: schedules ─► data_fetcher ; raw bucket events ─► SQS ─► document_processor
@@ -22,6 +23,9 @@ locals {
     { method = "POST", path = "/chat", function = "orchestrator" },
     { method = "GET", path = "/conversations", function = "orchestrator" },
     { method = "GET", path = "/conversations/{conversation_id}", function = "orchestrator" },
+    { method = "POST", path = "/actions/{action_id}/confirm", function = "orchestrator" },
+    { method = "POST", path = "/actions/{action_id}/cancel", function = "orchestrator" },
+    { method = "GET", path = "/audit", function = "orchestrator" },
     { method = "GET", path = "/health", function = "orchestrator" },
     { method = "POST", path = "/search", function = "vector_search" },
   ]
@@ -50,7 +54,7 @@ locals {
       KASS_PROFILE    = "aws"
       KASS_AWS_REGION = var.region
     },
-    module.dynamodb.environment_variables, # KASS_AWS_{CONVERSATIONS,CACHE,CHECKPOINTS,IDEMPOTENCY}_TABLE
+    module.dynamodb.environment_variables, # KASS_AWS_{CONVERSATIONS,CACHE,CHECKPOINTS,IDEMPOTENCY,ACTIONS}_TABLE
     module.s3.environment_variables,       # KASS_AWS_RAW_BUCKET, KASS_AWS_KMS_KEY_ID
   )
   # The functions that embed and read or write the index.
@@ -61,6 +65,17 @@ locals {
       KASS_BEDROCK_EMBED_DIMENSION = tostring(var.bedrock_embed_dimension)
     },
   )
+  # Where the connectors' credentials are (kass/<env>/connectors/<name>): data_fetcher reads
+  # them to ingest, the orchestrator's agents to act (Backlog tickets, Slack, GitLab MRs).
+  connector_secret_prefix = "kass/${var.environment}/connectors/"
+  connector_secrets_statement = {
+    # Secret ARNs end in a random 6-character suffix, hence the trailing *.
+    sid       = "ConnectorSecrets"
+    actions   = ["secretsmanager:GetSecretValue"]
+    resources = ["arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:${local.connector_secret_prefix}*"]
+  }
+  env_connectors = { KASS_AWS_CONNECTOR_SECRET_PREFIX = local.connector_secret_prefix }
+
   # The function that answers.
   env_chat = merge(
     {
@@ -159,6 +174,17 @@ module "core_layer" {
   architecture = var.lambda_architecture
 }
 
+module "connectors_layer" {
+  source = "../../modules/lambda_layer"
+
+  name_prefix  = local.name_prefix
+  name         = "connectors"
+  description  = "GitLab, Slack and Backlog client libraries (make build): data_fetcher, orchestrator"
+  zip_path     = "${local.dist_dir}/layers/connectors.zip"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+}
+
 module "agent_layer" {
   source = "../../modules/lambda_layer"
 
@@ -179,7 +205,7 @@ module "orchestrator" {
   name                 = "orchestrator"
   description          = "kass chat API: POST /chat, GET /conversations[/{id}], GET /health"
   zip_path             = "${local.dist_dir}/functions/orchestrator.zip"
-  layer_arns           = [module.core_layer.arn, module.agent_layer.arn]
+  layer_arns           = [module.core_layer.arn, module.connectors_layer.arn, module.agent_layer.arn]
   runtime              = var.lambda_runtime
   architecture         = var.lambda_architecture
   memory_size          = var.functions["orchestrator"].memory_size
@@ -192,7 +218,7 @@ module "orchestrator" {
   alarm_topic_arn      = module.monitoring.sns_topic_arn
   vpc_config           = local.vpc_config
 
-  environment_variables = merge(local.env_common, local.env_index, local.env_chat, var.function_environment_overrides)
+  environment_variables = merge(local.env_common, local.env_index, local.env_chat, local.env_connectors, var.function_environment_overrides)
 
   policy_statements = concat(
     [
@@ -201,6 +227,13 @@ module "orchestrator" {
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
         resources = [local.tables.conversations, module.dynamodb.conversations_owner_index_arn]
       },
+      {
+        # Proposed actions awaiting confirmation and the audit trail of the agents' actions.
+        sid       = "Actions"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = [local.tables.actions]
+      },
+      local.connector_secrets_statement,
       {
         sid       = "ResponseCache"
         actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
@@ -308,7 +341,7 @@ module "data_fetcher" {
   name                 = "data_fetcher"
   description          = "kass ingestion: scheduled connector runs (GitLab, Slack, Backlog) -> raw bucket"
   zip_path             = "${local.dist_dir}/functions/data_fetcher.zip"
-  layer_arns           = [module.core_layer.arn]
+  layer_arns           = [module.core_layer.arn, module.connectors_layer.arn]
   runtime              = var.lambda_runtime
   architecture         = var.lambda_architecture
   memory_size          = var.functions["data_fetcher"].memory_size
@@ -321,7 +354,7 @@ module "data_fetcher" {
   alarm_topic_arn      = module.monitoring.sns_topic_arn
   vpc_config           = null # calls GitLab, Slack and Backlog on the internet (no NAT in the VPC)
 
-  environment_variables = merge(local.env_common, var.function_environment_overrides)
+  environment_variables = merge(local.env_common, local.env_connectors, var.function_environment_overrides)
 
   policy_statements = concat(
     module.s3.writer_policy_statements, # s3:Get/Put/DeleteObject on raw/*, ListBucket, kms
@@ -331,12 +364,7 @@ module "data_fetcher" {
         actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
         resources = [local.tables.checkpoints]
       },
-      {
-        # Secret ARNs end in a random 6-character suffix, hence the trailing *.
-        sid       = "ConnectorSecrets"
-        actions   = ["secretsmanager:GetSecretValue"]
-        resources = ["arn:${local.partition}:secretsmanager:${var.region}:${var.account_id}:secret:kass/${var.environment}/connectors/*"]
-      },
+      local.connector_secrets_statement,
     ],
   )
 }

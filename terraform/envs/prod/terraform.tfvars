@@ -23,7 +23,7 @@ opensearch_standby_replicas = true
 bedrock_haiku_model_id    = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 bedrock_sonnet_model_id   = "jp.anthropic.claude-sonnet-4-5-20250929-v1:0"
 bedrock_inference_regions = ["ap-northeast-1", "ap-northeast-3"]
-chat_tier                 = "haiku"
+chat_tier                 = "auto"
 
 # The 7B tier: ml.g5.xlarge, weekdays 08:45-19:00 Tokyo (in service from ~09:00), up to 2.
 sagemaker_enabled           = true

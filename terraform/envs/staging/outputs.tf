@@ -40,7 +40,7 @@ output "raw_bucket_name" {
 }
 
 output "table_names" {
-  description = "DynamoDB table names by kind: conversations, cache, checkpoints, idempotency."
+  description = "DynamoDB table names by kind: conversations, cache, checkpoints, idempotency, actions."
   value       = module.dynamodb.table_names
 }
 

@@ -24,7 +24,7 @@ opensearch_standby_replicas = false
 bedrock_haiku_model_id    = "jp.anthropic.claude-haiku-4-5-20251001-v1:0"
 bedrock_sonnet_model_id   = "jp.anthropic.claude-sonnet-4-5-20250929-v1:0"
 bedrock_inference_regions = ["ap-northeast-1", "ap-northeast-3"]
-chat_tier                 = "haiku"
+chat_tier                 = "auto"
 
 # The 7B tier on one ml.g5.xlarge, weekdays 09:45-18:00 Tokyo (in service from ~10:00).
 sagemaker_enabled           = true

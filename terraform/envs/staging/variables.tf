@@ -257,13 +257,13 @@ variable "bedrock_inference_regions" {
 }
 
 variable "chat_tier" {
-  description = "Model tier that writes answers (KASS_CHAT_TIER): extractive (no model), haiku, sonnet or sagemaker (needs sagemaker_enabled; answers 503 outside the endpoint's office hours)."
+  description = "KASS_CHAT_TIER: auto routes each question (Haiku for simple ones, Sonnet for complex ones or tool use, the 7B tier for confidential ones when sagemaker_enabled; each falls back to the next and finally to the extractive tier; ADR 0008), or pin one tier: extractive (no model), haiku, sonnet or sagemaker."
   type        = string
   default     = "haiku"
 
   validation {
-    condition     = contains(["extractive", "haiku", "sonnet", "sagemaker"], var.chat_tier)
-    error_message = "Set chat_tier to extractive, haiku, sonnet or sagemaker."
+    condition     = contains(["auto", "extractive", "haiku", "sonnet", "sagemaker"], var.chat_tier)
+    error_message = "Set chat_tier to auto (route per question, ADR 0008) or pin one tier: extractive, haiku, sonnet or sagemaker."
   }
 
   validation {

@@ -1,4 +1,4 @@
-# The four state tables of kass. Key schemas, the by-owner index and the TTL attributes mirror
+# The five state tables of kass. Key schemas, the by-owner index and the TTL attributes mirror
 # lambda_functions/kass/adapters/aws/dynamodb.py exactly (tests/unit/test_terraform_modules.py
 # fails when they drift). All on-demand, point-in-time recovery on, SSE with a customer key.
 
@@ -8,6 +8,7 @@ locals {
     cache         = "${var.name_prefix}-cache"
     checkpoints   = "${var.name_prefix}-checkpoints"
     idempotency   = "${var.name_prefix}-idempotency"
+    actions       = "${var.name_prefix}-actions"
   }
 }
 
@@ -126,6 +127,40 @@ resource "aws_dynamodb_table" "idempotency" {
 
   ttl {
     attribute_name = "expiration"
+    enabled        = true
+  }
+
+  point_in_time_recovery {
+    enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
+# The agents' proposed actions (`pk` = "action#<id>") and audit entries (`pk` = "audit#<user>"),
+# kass.adapters.aws.actions; both expire through `expires_at`.
+resource "aws_dynamodb_table" "actions" {
+  name                        = local.table_names.actions
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "pk"
+  range_key                   = "sk"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "pk"
+    type = "S"
+  }
+
+  attribute {
+    name = "sk"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
     enabled        = true
   }
 

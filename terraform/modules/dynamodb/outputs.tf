@@ -1,20 +1,22 @@
 output "table_names" {
-  description = "Table name per kind: conversations, cache, checkpoints, idempotency."
+  description = "Table name per kind: conversations, cache, checkpoints, idempotency, actions."
   value = {
     conversations = aws_dynamodb_table.conversations.name
     cache         = aws_dynamodb_table.cache.name
     checkpoints   = aws_dynamodb_table.checkpoints.name
     idempotency   = aws_dynamodb_table.idempotency.name
+    actions       = aws_dynamodb_table.actions.name
   }
 }
 
 output "table_arns" {
-  description = "Table ARN per kind: conversations, cache, checkpoints, idempotency."
+  description = "Table ARN per kind: conversations, cache, checkpoints, idempotency, actions."
   value = {
     conversations = aws_dynamodb_table.conversations.arn
     cache         = aws_dynamodb_table.cache.arn
     checkpoints   = aws_dynamodb_table.checkpoints.arn
     idempotency   = aws_dynamodb_table.idempotency.arn
+    actions       = aws_dynamodb_table.actions.arn
   }
 }
 
@@ -30,5 +32,6 @@ output "environment_variables" {
     KASS_AWS_CACHE_TABLE         = aws_dynamodb_table.cache.name
     KASS_AWS_CHECKPOINTS_TABLE   = aws_dynamodb_table.checkpoints.name
     KASS_AWS_IDEMPOTENCY_TABLE   = aws_dynamodb_table.idempotency.name
+    KASS_AWS_ACTIONS_TABLE       = aws_dynamodb_table.actions.name
   }
 }

@@ -170,6 +170,7 @@ run "plans_with_known_values_through_the_modules_validations" {
     condition = toset(keys(local.env_common)) == toset([
       "KASS_PROFILE", "KASS_AWS_REGION", "KASS_AWS_RAW_BUCKET", "KASS_AWS_KMS_KEY_ID",
       "KASS_AWS_CONVERSATIONS_TABLE", "KASS_AWS_CACHE_TABLE", "KASS_AWS_CHECKPOINTS_TABLE", "KASS_AWS_IDEMPOTENCY_TABLE",
+      "KASS_AWS_ACTIONS_TABLE",
     ])
     error_message = "Every function gets the profile, region, tables, raw bucket and KMS key settings."
   }
@@ -183,6 +184,10 @@ run "plans_with_known_values_through_the_modules_validations" {
   assert {
     condition     = local.env_common.KASS_PROFILE == "aws" && local.env_common.KASS_AWS_RAW_BUCKET == output.raw_bucket_name && local.env_common.KASS_AWS_CHECKPOINTS_TABLE == output.table_names.checkpoints
     error_message = "The functions' settings name this environment's bucket and tables."
+  }
+  assert {
+    condition     = local.env_connectors.KASS_AWS_CONNECTOR_SECRET_PREFIX == "kass/${var.environment}/connectors/" && endswith(one(local.connector_secrets_statement.resources), ":secret:kass/${var.environment}/connectors/*")
+    error_message = "data_fetcher and the orchestrator read the connector secrets kass/<environment>/connectors/* only."
   }
   assert {
     condition     = local.env_index.KASS_AWS_OPENSEARCH_SERVICE == (var.opensearch_engine == "serverless" ? "aoss" : "es")

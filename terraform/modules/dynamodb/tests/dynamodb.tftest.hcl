@@ -15,14 +15,14 @@ run "tables_are_prefixed_encrypted_and_recoverable" {
   }
   assert {
     condition = alltrue([
-      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency] :
+      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency, aws_dynamodb_table.actions] :
       table.server_side_encryption[0].enabled && table.server_side_encryption[0].kms_key_arn == var.kms_key_arn
     ])
     error_message = "Every table must use SSE-KMS with the given customer key."
   }
   assert {
     condition = alltrue([
-      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency] :
+      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency, aws_dynamodb_table.actions] :
       table.point_in_time_recovery[0].enabled && table.billing_mode == "PAY_PER_REQUEST" && table.deletion_protection_enabled
     ])
     error_message = "Every table must be on-demand with PITR and deletion protection on by default."

@@ -6,8 +6,6 @@ The model gets the numbered passages in delimited blocks and writes an answer ci
 
 from __future__ import annotations
 
-import html
-import re
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
@@ -16,16 +14,13 @@ from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 from kass.errors import KassError
 from kass.language import is_japanese
 from kass.llm.errors import model_error
+from kass.llm.passages import format_passage
 from kass.llm.prompts import (
     ANSWER_SYSTEM_PROMPT,
     ANSWER_USER_TEMPLATE,
     JAPANESE_HINT,
-    PASSAGE_TEMPLATE,
 )
 from kass.models import ModelReply, SearchHit
-
-# Only the tags that delimit passages are neutralised, so code in passages stays readable.
-_PASSAGE_TAG = re.compile(r"<(?=\s*/?\s*passages?\b)", re.IGNORECASE)
 
 
 class ChatModelAnswerer:
@@ -78,19 +73,3 @@ def answer_messages(question: str, passages: Sequence[SearchHit]) -> list[BaseMe
         language_hint=JAPANESE_HINT if is_japanese(question) else "",
     )
     return [SystemMessage(ANSWER_SYSTEM_PROMPT), HumanMessage(user.rstrip())]
-
-
-def format_passage(n: int, hit: SearchHit) -> str:
-    chunk = hit.chunk
-    url = f' url="{_attribute(chunk.url)}"' if chunk.url else ""
-    return PASSAGE_TEMPLATE.format(
-        n=n,
-        source=_attribute(chunk.source),
-        title=_attribute(chunk.title),
-        url=url,
-        text=_PASSAGE_TAG.sub("&lt;", chunk.text.strip()),
-    )
-
-
-def _attribute(value: str) -> str:
-    return html.escape(" ".join(value.split()), quote=True)

@@ -7,8 +7,6 @@
 
 from __future__ import annotations
 
-import html
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -17,14 +15,10 @@ from pydantic import BaseModel
 from kass.chat.actions import Actions, ProposedAction
 from kass.errors import KassError, SourceError
 from kass.llm.errors import model_error
-from kass.llm.prompts import PASSAGE_TEMPLATE
 from kass.models import SearchHit
 from kass.ports import Answerer, MergeRequestReader, ThreadReader, TicketTracker
 from kass.retrieval.search import Searcher
 from kass.settings import AgentSettings, AnswerSettings
-
-# Only the tags that delimit data blocks are neutralised, so code in the data stays readable.
-_DATA_TAG = re.compile(r"<(?=\s*/?\s*(?:passages?|thread|diff|data)\b)", re.IGNORECASE)
 
 
 @dataclass
@@ -92,28 +86,6 @@ class Turn:
                 return n
         self.passages.append(hit)
         return len(self.passages)
-
-
-def format_passage(n: int, hit: SearchHit) -> str:
-    """A numbered, delimited passage (same shape as `kass.llm.generative` gives the answerer)."""
-    chunk = hit.chunk
-    url = f' url="{attribute(chunk.url)}"' if chunk.url else ""
-    return PASSAGE_TEMPLATE.format(
-        n=n,
-        source=attribute(chunk.source),
-        title=attribute(chunk.title),
-        url=url,
-        text=escape_data(chunk.text.strip()),
-    )
-
-
-def attribute(value: str) -> str:
-    return html.escape(" ".join(value.split()), quote=True)
-
-
-def escape_data(text: str) -> str:
-    """Text inside a data block cannot open or close a block of its own."""
-    return _DATA_TAG.sub("&lt;", text)
 
 
 def invoke_model(model: Any, messages: list[Any], usage: TokenUsage) -> str:

@@ -10,16 +10,9 @@ from urllib.parse import urlsplit
 from pydantic import BaseModel, Field
 
 from kass.chat.review_checks import Finding, ReviewLimits, render_findings, run_checks
-from kass.chat.tools.context import (
-    TokenUsage,
-    ToolDeps,
-    Turn,
-    attribute,
-    escape_data,
-    format_passage,
-    invoke_model,
-)
+from kass.chat.tools.context import TokenUsage, ToolDeps, Turn, invoke_model
 from kass.errors import InvalidInput
+from kass.llm.passages import attribute, escape_data, format_passage
 from kass.models import Chunk, SearchHit
 from kass.ports import MergeRequestDiff
 

@@ -7,7 +7,8 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from kass.chat.ask import relevant_passages
-from kass.chat.tools.context import ToolDeps, Turn, format_passage
+from kass.chat.tools.context import ToolDeps, Turn
+from kass.llm.passages import format_passage
 
 
 class SearchKnowledgeArgs(BaseModel):

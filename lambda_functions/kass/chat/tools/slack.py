@@ -9,8 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 from pydantic import BaseModel, Field
 
 from kass.chat.thread_summary import summarize_thread, thread_passages
-from kass.chat.tools.context import TokenUsage, ToolDeps, Turn, format_passage, invoke_model
+from kass.chat.tools.context import TokenUsage, ToolDeps, Turn, invoke_model
 from kass.errors import InvalidInput
+from kass.llm.passages import format_passage
 from kass.models import SearchHit
 from kass.ports import Thread
 

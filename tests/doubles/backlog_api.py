@@ -26,9 +26,11 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
+
+from tests.doubles.served import ServedDouble
 
 API = "/api/v2"
 T0 = datetime(2024, 5, 1, 9, 0, tzinfo=UTC)
@@ -93,7 +95,7 @@ class Failure:
     skip: int = 0  # matching requests to let through first
 
 
-class BacklogDouble:
+class BacklogDouble(ServedDouble):
     def __init__(
         self,
         *,
@@ -122,29 +124,13 @@ class BacklogDouble:
         self._window_start: float | None = None
         self._used = 0
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._serve(host, port, self._handler_class())
 
     # -- lifecycle --------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
     @property
     def url(self) -> str:
         """The space URL (what `https://<space>.backlog.com` is in production)."""
         return f"http://127.0.0.1:{self.port}"
-
-    def start(self) -> BacklogDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
 
     # -- fault injection / inspection -------------------------------------------------------
     def fail_next(

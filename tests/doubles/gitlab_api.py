@@ -37,9 +37,11 @@ import threading
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlencode, urlsplit
+
+from tests.doubles.served import ServedDouble
 
 T0 = datetime(2026, 1, 5, 9, 0, tzinfo=UTC)
 TOKEN = "glpat-kass-test-token"
@@ -122,7 +124,7 @@ class Project:
         return self.path.rsplit("/", 1)[0] if "/" in self.path else ""
 
 
-class GitLabDouble:
+class GitLabDouble(ServedDouble):
     def __init__(
         self, token: str = TOKEN, *, port: int = 0, host: str = "127.0.0.1", start: datetime = T0
     ) -> None:
@@ -136,36 +138,13 @@ class GitLabDouble:
         self._ids = {"project": 0, "group": 0, "item": 0, "note": 1000, "user": 0}
         self._users: dict[str, dict[str, Any]] = {}
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._serve(host, port, self._handler_class())
 
     # -- lifecycle --------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
     @property
     def url(self) -> str:
         host = self._server.server_address[0]
         return f"http://{host}:{self.port}"
-
-    def start(self) -> GitLabDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
-
-    def __enter__(self) -> GitLabDouble:
-        return self.start()
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop()
 
     # -- fault injection / inspection -------------------------------------------------------
     def fail_next(

@@ -23,9 +23,11 @@ import json
 import random
 import threading
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.doubles.served import ServedDouble
 
 TOKEN = "xoxb-test-token"
 TEAM_URL = "https://kass-test.slack.com/"
@@ -68,7 +70,7 @@ class Channel:
         }
 
 
-class SlackApiDouble:
+class SlackApiDouble(ServedDouble):
     def __init__(
         self, *, token: str = TOKEN, team_url: str = TEAM_URL, host: str = "127.0.0.1"
     ) -> None:
@@ -82,25 +84,13 @@ class SlackApiDouble:
         self._rate_limits: list[tuple[str, str]] = []  # (method, Retry-After value)
         self._errors: list[tuple[str, dict[str, Any]]] = []  # (method, error body)
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._serve(host, 0, self._handler_class())
 
     # -- lifecycle --------------------------------------------------------------------------
     @property
     def base_url(self) -> str:
         """What WebClient takes as `base_url` (it appends the method name)."""
-        return f"http://127.0.0.1:{self._server.server_address[1]}/api/"
-
-    def start(self) -> SlackApiDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}/api/"
 
     # -- inspection and fault injection -----------------------------------------------------
     def calls(self, method: str | None = None) -> list[Recorded]:

@@ -12,18 +12,34 @@ DEMO_QUESTION ?= Why did login fail after the 2.3 release?
 # torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e ".[local,aws,agent,connectors,dev]"
+	$(BIN)/python -m pip install --quiet -e ".[local,aws,agent,connectors,discord,dev]"
 	@touch $(STAMP)
 
 venv: $(STAMP)
 
+# The agents without a model or any service (README "Agents offline"): Slack threads from a
+# workspace export, merge requests from patch files, tickets into .kass/outbox/backlog/.
+demo: export KASS_LOCAL_SLACK_EXPORT ?= samples/slack-export
+demo: export KASS_LOCAL_SLACK_WORKSPACE_URL ?= https://tsubame.slack.com/
+demo: export KASS_LOCAL_MERGE_REQUESTS ?= samples/merge_requests
 demo: venv
 	$(BIN)/kass ingest samples/workspace --prune
 	@echo
 	@echo "Q: $(DEMO_QUESTION)"
 	@$(BIN)/kass ask "$(DEMO_QUESTION)"
 	@echo
+	@echo "== The agents, offline: kass chat sends what POST /chat gets =="
+	@$(BIN)/kass chat "/ask What is the API rate limit for free plans?" \
+	  "/summarize https://tsubame.slack.com/archives/C04H7QK2ZL1/p1715650320000100" \
+	  "/review tsubame/notifier!54"
+	@echo
+	@echo "> /ticket TSB Push reminders missing on Android 14 -- ..."
+	@out=$$($(BIN)/kass chat "/ticket TSB Push reminders missing on Android 14 -- Support reports shift reminders stopped arriving on Android 14 devices since 4.8.2.") \
+	  && echo "$$out" && id=$$(echo "$$out" | sed -n 's/.*kass confirm \(act_[A-Za-z0-9_-]*\).*/\1/p') \
+	  && echo "> kass confirm $$id" && $(BIN)/kass confirm "$$id"
+	@echo
 	@echo "Ask more:   $(BIN)/kass ask \"your question\"   (any language; try: $(BIN)/kass ask \"プッシュ通知が届かない問題の原因は？\")"
+	@echo "Agents:     $(BIN)/kass chat \"/review tsubame/api!142\"   (with the KASS_LOCAL_* settings above; README \"Agents offline\")"
 	@echo "Also:       $(BIN)/kass search \"rate limit\" --filter source=slack   |   $(BIN)/kass stats   |   $(BIN)/kass --help"
 
 test: venv tools
@@ -155,6 +171,15 @@ tf-plan: export CHECKPOINT_DISABLE := 1
 tf-plan: tf-config build
 	$(TF) -chdir=terraform/envs/$(ENV) init -input=false -backend-config=backend.hcl
 	$(TF) -chdir=terraform/envs/$(ENV) plan -input=false -out=$(ENV).tfplan $(TF_PLAN_ARGS)
+
+# Apply envs/dev to the AWS emulator on 127.0.0.1 (moto + shims + doubles), invoke the deployed
+# functions (ingest one document, POST /chat, POST /search, data_fetcher), destroy; prints the
+# time of each phase (~4.5 min here, docs/performance.md). docs/emulator.md. Options:
+# TF_EMULATE_ARGS="--opensearch-engine domain" (+~20 min), "--no-sagemaker", "--keep-scratch".
+.PHONY: tf-emulate
+TF_EMULATE_ARGS ?=
+tf-emulate: build tf-config
+	$(BIN)/python scripts/tf_emulate.py $(TF_EMULATE_ARGS)
 
 $(INFRA_STAMP): pyproject.toml
 	$(PYTHON) -m venv $(INFRA_VENV)

@@ -286,3 +286,7 @@ app.command(
 from kass.cli_connectors import app as connectors_app  # noqa: E402
 
 app.add_typer(connectors_app)  # `kass sync NAME`, `kass import-slack-export ZIP`
+
+from kass.cli_chat import app as chat_app  # noqa: E402
+
+app.add_typer(chat_app)  # `kass chat MESSAGE...`, `kass confirm ID`, `kass cancel ID`

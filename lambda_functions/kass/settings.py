@@ -11,7 +11,15 @@ from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from kass.models import SearchMode
@@ -305,6 +313,38 @@ class LambdaSettings(BaseSettings):
     architecture: Literal["arm64", "x86_64"] = "arm64"
 
 
+class LocalOutsideSettings(BaseSettings):
+    """The local profile's stand-ins for Backlog, Slack and GitLab when their connectors are not
+    configured (kass.adapters.local.outside): an outbox, a Slack export, patch files."""
+
+    model_config = _config("KASS_LOCAL_")
+
+    slack_export: Path | None = Field(
+        default=None, description="Slack workspace export (folder or zip) /summarize reads"
+    )
+    slack_workspace_url: str | None = Field(
+        default=None,
+        validation_alias=AliasChoices("KASS_LOCAL_SLACK_WORKSPACE_URL", "KASS_SLACK_WORKSPACE_URL"),
+        description="https://<team>.slack.com/ for permalinks (an export does not hold it)",
+    )
+    merge_requests: Path | None = Field(
+        default=None, description="Folder of <group>/<project>/<iid>.patch files /review reads"
+    )
+    backlog_projects: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Backlog project keys the outbox accepts besides those of indexed issues",
+    )
+
+    @field_validator("backlog_projects", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if value is None:  # KASS_LOCAL_BACKLOG_PROJECTS=none
+            return []
+        if isinstance(value, str):
+            return [key.strip().upper() for key in value.split(",") if key.strip()]
+        return value
+
+
 class Settings:
     """All concerns, validated together by `load_settings()`."""
 
@@ -323,6 +363,8 @@ class Settings:
         self.serve = ServeSettings()
         self.lambda_ = LambdaSettings()
         self.agent = AgentSettings()
+        self.local_outside = LocalOutsideSettings()
+        self.discord = DiscordSettings()
 
     @cached_property
     def index_dir(self) -> Path:
@@ -342,3 +384,40 @@ class Settings:
 def load_settings() -> Settings:
     """Read and validate every concern; raises pydantic.ValidationError naming the bad variable."""
     return Settings()
+
+
+class DiscordSettings(BaseSettings):
+    """The Discord bot (discord_handler): the application's keys and the interaction limits."""
+
+    model_config = _config("KASS_DISCORD_")
+
+    public_key: str | None = Field(
+        default=None,
+        description="The application's Ed25519 public key (hex, from the Developer Portal); "
+        "none = every interaction is refused with 401",
+    )
+    application_id: str | None = Field(
+        default=None, description="The application (client) id the commands are registered for"
+    )
+    bot_token: SecretStr | None = Field(
+        default=None, description="Bot token, used only to register the commands"
+    )
+    api_base: str = Field(default="https://discord.com/api/v10", description="Discord REST root")
+    max_age_seconds: int = Field(
+        default=300, ge=1, le=3600, description="Older (or further future) signed requests: 401"
+    )
+
+    @field_validator("public_key")
+    @classmethod
+    def _hex_key(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        if len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError("KASS_DISCORD_PUBLIC_KEY must be 64 hex characters (32 bytes)")
+        return value
+
+    @field_validator("api_base")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        return value.rstrip("/")

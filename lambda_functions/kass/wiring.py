@@ -243,25 +243,43 @@ class Runtime:
     @cached_property
     def tickets(self) -> TicketTracker | None:
         """Backlog for the Report agent; None when not configured (its tool says so)."""
-        return self._outside_system("kass.connectors.backlog", "ticket_tracker")
+        return self._outside_system("kass.connectors.backlog", "ticket_tracker", "ticket_outbox")
 
     @cached_property
     def threads(self) -> ThreadReader | None:
         """Slack for the Summarize agent; None when not configured."""
-        return self._outside_system("kass.connectors.slack", "thread_reader")
+        return self._outside_system(
+            "kass.connectors.slack", "thread_reader", "slack_export_threads"
+        )
 
     @cached_property
     def merge_requests(self) -> MergeRequestReader | None:
         """GitLab for the Code Review agent; None when not configured."""
-        return self._outside_system("kass.connectors.gitlab", "merge_request_reader")
+        return self._outside_system(
+            "kass.connectors.gitlab", "merge_request_reader", "patch_merge_requests"
+        )
 
-    def _outside_system(self, module: str, factory: str) -> Any:
+    def _outside_system(self, module: str, factory: str, local_factory: str) -> Any:
+        """The connector's adapter; on the local profile without connector settings, the local
+        stand-in (kass.adapters.local.outside: outbox, Slack export, patch files) if it is set."""
         try:
             return getattr(import_module(module), factory)(self.settings)
         except InvalidInput as error:  # missing or invalid settings: the tool reports it
             from kass.observability import logger
 
-            logger.info("outside system not configured", extra={"reason": str(error)})
+            reason = str(error)
+            if not self.is_aws:
+                from kass.adapters.local import outside
+
+                try:
+                    system = getattr(outside, local_factory)(self)
+                except InvalidInput as local_error:
+                    reason += f"; local: {local_error}"
+                else:
+                    if hasattr(system, "close"):
+                        self._closers.append(system)
+                    return system
+            logger.info("outside system not configured", extra={"reason": reason})
             return None
 
     @cached_property

@@ -91,6 +91,12 @@ class OpenAIServer(ThreadingHTTPServer):
         with self._lock:
             self._replies.extend(texts)
 
+    def reset(self) -> None:
+        """Forget scripted replies and failures not used yet (between tests sharing a double)."""
+        with self._lock:
+            self._replies.clear()
+            self._failures.clear()
+
     def call_tool_next(self, name: str, arguments: dict[str, Any]) -> None:
         """The next answer calls tool `name` (`tool_calls`, finish_reason "tool_calls")."""
         with self._lock:

@@ -27,6 +27,13 @@ def model():
     server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_script(request):
+    """Each test scripts the shared model double from a clean slate."""
+    if "model" in request.fixturenames:
+        request.getfixturevalue("model")[0].reset()
+
+
 def _handler(tmp_path_factory, backlog, env: dict[str, str]):
     home = tmp_path_factory.mktemp("actions-home")
     patch = pytest.MonkeyPatch()
@@ -192,3 +199,16 @@ def test_given_the_model_tier_failing_when_an_action_is_asked_then_extractive_an
     assert status == 200, body
     assert body["tier"] == "extractive" and "openai" in body["fallbacks"]
     assert body["actions"] == [] and len(backlog.created) == before
+
+
+def test_given_the_agent_citing_a_passage_it_never_got_when_answered_then_marker_removed(
+    with_model, model
+):
+    server, _ = model
+    server.reply_next("The login incident was fixed by a rollback [4].")
+
+    status, body = post(with_model, "/chat", {"message": "Summarize the login incident please"})
+
+    assert status == 200, body
+    assert body["tier"] == "openai" and "[4]" not in body["text"]
+    assert body["removed_citations"] == 1 and body["citations"] == []

@@ -102,6 +102,7 @@ def command_turn(
             message, result.text, result.tier, runtime, route.tiers, result.usage, tier
         )
         answer.citations = result.citations
+        answer.removed_citations = result.removed_citations
         return TurnResult(answer, [result.action] if result.action else [])
 
     ran = run_with_fallback(route, attempt, on_failure=record_fallback)
@@ -139,6 +140,7 @@ def agent_turn(
         )
         answer = _answer(message, result.text, tier, runtime, route.tiers, result.usage, tier)
         answer.citations = result.citations
+        answer.removed_citations = result.removed_citations
         return TurnResult(answer, result.actions)
 
     ran = run_with_fallback(route, attempt, on_failure=record_fallback)

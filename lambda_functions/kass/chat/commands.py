@@ -47,6 +47,7 @@ class CommandResult(BaseModel):
     findings: list[Finding] = Field(default_factory=list)
     tier: str = Field(description="extractive, deterministic, or the model tier that wrote it")
     usage: TokenUsage = Field(default_factory=TokenUsage)
+    removed_citations: int = Field(default=0, description="[n] markers that named no passage")
 
 
 @dataclass(frozen=True)
@@ -143,6 +144,7 @@ def _summarize(argument: str, context: _Context) -> CommandResult:
             citations=cited.citations,
             tier=context.tier,
             usage=usage,
+            removed_citations=cited.dropped,
         )
     summary = summarize_thread(thread, max_points=max_points)
     passages = thread_passages(thread)
@@ -176,6 +178,7 @@ def _review(argument: str, context: _Context) -> CommandResult:
         findings=findings,
         tier=context.tier,
         usage=usage,
+        removed_citations=cited.dropped,
     )
 
 

@@ -96,6 +96,7 @@ def run_agent(
         usage=turn.usage,
         tier=tier,
         stopped=bool(state["stopped"]),
+        removed_citations=cited.dropped,
     )
 
 

@@ -27,3 +27,6 @@ class AgentResult(BaseModel):
     usage: TokenUsage = Field(default_factory=TokenUsage)
     tier: str
     stopped: bool = Field(default=False, description="True when the step limit ended the turn")
+    removed_citations: int = Field(
+        default=0, description="[n] markers that named no passage of this turn (removed)"
+    )

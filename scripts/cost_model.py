@@ -68,6 +68,18 @@ PRICES: dict[str, Price] = {
         0.01, "$/endpoint-hour per AZ", "AWS PrivateLink interface endpoints; vpc module README"
     ),
     "vpce_gb": Price(0.01, "$/GB processed", "AWS PrivateLink"),
+    # Quoted for ap-northeast-1 (Tokyo) itself, unlike the lines above (Amazon VPC pricing, 2025).
+    "nat_gateway_hour": Price(
+        0.062, "$/gateway-hour", "Amazon VPC pricing, NAT gateway, ap-northeast-1 (2025)"
+    ),
+    "nat_gateway_gb": Price(
+        0.062, "$/GB processed", "Amazon VPC pricing, NAT gateway, ap-northeast-1 (2025)"
+    ),
+    "public_ipv4_hour": Price(
+        0.005,
+        "$/address-hour",
+        "Amazon VPC pricing, public IPv4 address incl. Elastic IPs (since 2024-02-01)",
+    ),
     "lambda_gb_second_arm64": Price(0.0000133334, "$/GB-second", "Lambda, arm64, first 7.5B GB-s"),
     "lambda_gb_second_x86_64": Price(0.0000166667, "$/GB-second", "Lambda, x86_64, first 6B GB-s"),
     "lambda_request": Price(0.20 / 1e6, "$/request", "Lambda ($0.20 per million)"),
@@ -154,6 +166,8 @@ class Workload:
     conversation_kb_per_question: float = 4  # stored until the 90-day TTL
     kms_requests_per_question: float = 1  # amortised (S3 bucket key, DynamoDB key caching)
     vpce_kb_per_question: float = 100  # prompts, passages and answers through the endpoints
+    agent_calls_per_question: float = 0.5  # GitLab/Slack/Backlog calls + secret reads via the NAT
+    nat_kb_per_agent_call: float = 50  # an MR diff, a thread, a ticket: request + response
     custom_metrics_idle: int = 6  # fetcher metrics per connector + cold starts
     custom_metrics_load: int = 16
     model_weights_gb: float = 15  # a 7B model in bf16, uncompressed
@@ -333,6 +347,19 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     else:
         est.add("VPC interface endpoints", 0, 0, "no VPC")
 
+    # NAT gateway for the agents' internet calls: one gateway and its Elastic IP, by the hour.
+    if v["vpc_enabled"] and v["vpc_nat_gateway_enabled"]:
+        hourly = (price("nat_gateway_hour") + price("public_ipv4_hour")) * HOURS_PER_MONTH
+        nat_gb = questions * w.agent_calls_per_question * w.nat_kb_per_agent_call / 1e6
+        est.add(
+            "NAT gateway",
+            hourly,
+            hourly + nat_gb * price("nat_gateway_gb"),
+            f"1 gateway + Elastic IP x 730 h; {nat_gb:,.1f} GB/month at load (agent calls)",
+        )
+    else:
+        est.add("NAT gateway", 0, 0, "no VPC" if not v["vpc_enabled"] else "disabled")
+
     # Lambda: requests x duration x memory.
     schedules = v.get("connector_schedules") or {}
     fetch_runs = sum(runs_per_month(expression) for expression in schedules.values())
@@ -485,15 +512,16 @@ def _money(value: float) -> str:
 def markdown(results: list[Estimate], workload: Workload) -> str:
     out = [
         "| environment | idle / month | at load / month "
-        "| OpenSearch | SageMaker | VPC endpoints | Bedrock |",
-        "|---|---:|---:|---:|---:|---:|---:|",
+        "| OpenSearch | SageMaker | VPC endpoints | NAT gateway | Bedrock |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for est in results:
         parts = {line.component: line for line in est.lines}
         out.append(
             f"| **{est.env}** | **{_money(est.idle)}** | **{_money(est.load)}** | "
             f"{_money(parts['OpenSearch'].idle)} | {_money(parts['SageMaker 7B endpoint'].idle)} | "
-            f"{_money(parts['VPC interface endpoints'].idle)} | {_money(parts['Bedrock'].load)} |"
+            f"{_money(parts['VPC interface endpoints'].idle)} | "
+            f"{_money(parts['NAT gateway'].idle)} | {_money(parts['Bedrock'].load)} |"
         )
     out.append("")
     out.append(

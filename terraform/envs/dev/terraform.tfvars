@@ -14,11 +14,12 @@ log_retention_days = 14
 
 # A managed OpenSearch domain (1 x t3.small.search, ~$26/month) instead of Serverless (1 OCU
 # floor without standby, ~$175/month): it needs the VPC, kept to one zone and one interface
-# endpoint (bedrock-runtime). No xray endpoint: the orchestrator's tracer subsegments are not
-# delivered from the VPC in dev (Lambda's own invocation traces still are).
+# endpoint (bedrock-runtime). No xray endpoint: the tracer's subsegments leave through the NAT
+# gateway (its per-GB charge), which the agents need anyway.
 vpc_enabled                     = true
 vpc_availability_zones          = ["ap-northeast-1a"]
 vpc_interface_endpoint_services = ["bedrock-runtime"]
+vpc_nat_gateway_enabled         = true # the agents' GitLab/Slack/Backlog calls and connector secrets
 
 opensearch_engine                = "domain"
 opensearch_domain_instance_type  = "t3.small.search"
@@ -48,5 +49,6 @@ api_throttle_rate_limit  = 5
 api_throttle_burst_limit = 10
 api_quota_per_day        = 2000
 
-alarm_emails       = [] # e.g. ["kass-dev@example.com"]
-monthly_budget_usd = 100
+alarm_emails = [] # e.g. ["kass-dev@example.com"]
+# Idle ~$94 with the NAT gateway (docs/cost.md): 150 keeps the 80 % alert for real use.
+monthly_budget_usd = 150

@@ -123,7 +123,7 @@ variable "log_retention_days" {
 # -- network -----------------------------------------------------------------------------------
 
 variable "vpc_enabled" {
-  description = "Run orchestrator, vector_search and document_processor in a private VPC (no internet route; gateway endpoints for S3 and DynamoDB, interface endpoints for the rest). data_fetcher always runs outside: it calls GitLab, Slack and Backlog on the internet. Required for opensearch_engine = \"domain\"."
+  description = "Run orchestrator, vector_search and document_processor in a private VPC (gateway endpoints for S3 and DynamoDB, interface endpoints for the rest; internet only with vpc_nat_gateway_enabled). data_fetcher always runs outside: it calls GitLab, Slack and Backlog directly. Required for opensearch_engine = \"domain\"."
   type        = bool
 }
 
@@ -163,6 +163,12 @@ variable "vpc_interface_endpoint_services" {
     condition     = !var.vpc_enabled || contains(var.vpc_interface_endpoint_services, "bedrock-runtime")
     error_message = "Add bedrock-runtime to vpc_interface_endpoint_services: the functions in the VPC call Bedrock for embeddings and answers and have no other route to it."
   }
+}
+
+variable "vpc_nat_gateway_enabled" {
+  description = "One NAT gateway (first zone) giving the VPC functions HTTPS to the internet: the orchestrator's agents call GitLab, Slack and Backlog and read the connector secrets in Secrets Manager through it. About $49/month with its Elastic IP (docs/cost.md); allow-list the nat_gateway_public_ip output where a service restricts callers by IP. Ignored when vpc_enabled is false."
+  type        = bool
+  default     = false
 }
 
 # -- OpenSearch --------------------------------------------------------------------------------

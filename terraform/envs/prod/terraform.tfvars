@@ -16,6 +16,7 @@ log_retention_days = 365
 vpc_enabled                     = true
 vpc_availability_zones          = ["ap-northeast-1a", "ap-northeast-1c"]
 vpc_interface_endpoint_services = ["bedrock-runtime", "aoss", "sagemaker.runtime", "xray"]
+vpc_nat_gateway_enabled         = true # the agents' GitLab/Slack/Backlog calls and connector secrets
 
 opensearch_engine           = "serverless"
 opensearch_standby_replicas = true

@@ -6,7 +6,8 @@
 #   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)
 #   core_layer ─► every function; connectors_layer ─► data_fetcher, orchestrator; agent_layer ─►
 #   orchestrator (the layers stack: scripts/build_lambda.py FUNCTION_LAYERS)
-#   vpc (optional) ─► the three functions that use the index, and the OpenSearch domain
+#   vpc (optional; NAT for the agents' internet calls) ─► the three functions that use the
+#   index, and the OpenSearch domain
 #   opensearch ◄─ roles of orchestrator, vector_search, document_processor
 #   eventbridge: schedules ─► data_fetcher ; raw bucket events ─► SQS ─► document_processor
 #   api ─► orchestrator, vector_search (kass.api.routes.HTTP_ROUTES) ; frontend ─► api origin
@@ -112,6 +113,7 @@ module "vpc" {
   cidr_block                  = var.vpc_cidr_block
   availability_zones          = var.vpc_availability_zones
   interface_endpoint_services = var.vpc_interface_endpoint_services
+  nat_gateway_enabled         = var.vpc_nat_gateway_enabled
   flow_logs_retention_days    = var.log_retention_days
   flow_logs_kms_key_arn       = module.kms.key_arn
 }
@@ -352,7 +354,7 @@ module "data_fetcher" {
   log_kms_key_arn      = module.kms.key_arn
   kms_key_arn          = module.kms.key_arn
   alarm_topic_arn      = module.monitoring.sns_topic_arn
-  vpc_config           = null # calls GitLab, Slack and Backlog on the internet (no NAT in the VPC)
+  vpc_config           = null # calls GitLab, Slack and Backlog directly: no NAT data charges
 
   environment_variables = merge(local.env_common, local.env_connectors, var.function_environment_overrides)
 
@@ -461,7 +463,7 @@ module "monitoring" {
   alarm_emails            = var.alarm_emails
   monthly_budget_usd      = var.monthly_budget_usd
   budget_cost_tag         = { key = "environment", value = var.environment } # provider default tag
-  # null: the module makes the topic's own key. Passing module.kms.key_arn fails the first plan:
-  # the module decides `count` from `kms_key_arn == null`, unknown until the key exists.
+  # The topic's own key (create_kms_key defaults to true): its policy lets CloudWatch and Budgets
+  # publish, which the environment's key does not grant.
   kms_key_arn = null
 }

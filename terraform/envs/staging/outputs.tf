@@ -103,3 +103,8 @@ output "dashboard_url" {
   description = "CloudWatch dashboard of the environment."
   value       = module.monitoring.dashboard_url
 }
+
+output "nat_gateway_public_ip" {
+  description = "Address the VPC functions' internet calls (the agents' GitLab, Slack, Backlog calls) come from: allow-list it where a service restricts callers by IP. Null without vpc_nat_gateway_enabled."
+  value       = one(module.vpc[*].nat_gateway_public_ip)
+}

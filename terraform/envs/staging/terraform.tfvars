@@ -16,6 +16,7 @@ log_retention_days = 30
 vpc_enabled                     = true
 vpc_availability_zones          = ["ap-northeast-1a", "ap-northeast-1c"]
 vpc_interface_endpoint_services = ["bedrock-runtime", "aoss", "sagemaker.runtime", "xray"]
+vpc_nat_gateway_enabled         = true # the agents' GitLab/Slack/Backlog calls and connector secrets
 
 # OpenSearch Serverless like prod, without standby replicas: idle floor 1 OCU instead of 2.
 opensearch_engine           = "serverless"
@@ -55,4 +56,4 @@ api_throttle_burst_limit = 20
 api_quota_per_day        = 5000
 
 alarm_emails       = ["kass-platform@example.com"] # REPLACE with the team's alert address
-monthly_budget_usd = 700
+monthly_budget_usd = 800

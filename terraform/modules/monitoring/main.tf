@@ -15,7 +15,7 @@ locals {
   alarm_defs      = jsondecode(file("${local.definitions_dir}/alarms.json"))
 
   topic_name  = "${var.name_prefix}-alarms"
-  create_key  = var.kms_key_arn == null
+  create_key  = var.create_kms_key # a known input: a key ARN made in the same apply is unknown at plan
   kms_key_arn = local.create_key ? aws_kms_key.alarms[0].arn : var.kms_key_arn
 
   functions = var.create_function_alarms ? toset(var.function_names) : toset([])
@@ -94,6 +94,13 @@ resource "aws_sns_topic" "alarms" {
   name              = local.topic_name
   display_name      = "kass ${var.name_prefix} alarms"
   kms_master_key_id = local.kms_key_arn
+
+  lifecycle {
+    precondition {
+      condition     = var.create_kms_key == (var.kms_key_arn == null)
+      error_message = "Either keep create_kms_key = true and kms_key_arn = null (the module makes the topic's key), or set create_kms_key = false and kms_key_arn to your key's ARN."
+    }
+  }
 }
 
 data "aws_iam_policy_document" "alarms_topic" {

@@ -4,7 +4,7 @@ output "sns_topic_arn" {
 }
 
 output "kms_key_arn" {
-  description = "KMS key encrypting the topic (created here unless kms_key_arn was passed)."
+  description = "KMS key encrypting the topic (created here unless create_kms_key = false)."
   value       = local.kms_key_arn
 }
 

@@ -107,8 +107,14 @@ variable "budget_cost_tag" {
   default = null
 }
 
+variable "create_kms_key" {
+  description = "Create the alarm topic's KMS key here (true), or use kms_key_arn (false). A plain boolean so the key's count is known at plan time even when kms_key_arn comes from a key created in the same apply."
+  type        = bool
+  default     = true
+}
+
 variable "kms_key_arn" {
-  description = "KMS key for the alarm topic; its key policy must let cloudwatch.amazonaws.com and budgets.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey). null: the module creates such a key."
+  description = "KMS key for the alarm topic when create_kms_key = false; its key policy must let cloudwatch.amazonaws.com and budgets.amazonaws.com use it (kms:Decrypt, kms:GenerateDataKey). Leave null with create_kms_key = true."
   type        = string
   default     = null
 

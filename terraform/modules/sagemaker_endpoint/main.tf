@@ -361,6 +361,16 @@ data "aws_iam_policy_document" "scheduler" {
     resources = ["arn:${local.partition}:cloudwatch:${local.region}:${local.account}:alarm:TargetTracking-${local.resource_id}-*"]
   }
 
+  # Schedules encrypted with kms_key_arn: Scheduler decrypts their input with this role.
+  dynamic "statement" {
+    for_each = var.kms_key_arn == null ? [] : [var.kms_key_arn]
+    content {
+      sid       = "DecryptScheduleInput"
+      actions   = ["kms:Decrypt"]
+      resources = [statement.value]
+    }
+  }
+
   statement {
     sid       = "AutoscalingServiceLinkedRole"
     actions   = ["iam:CreateServiceLinkedRole"]

@@ -1,8 +1,8 @@
-# A private network for the functions: subnets across AZs with no route to the internet,
-# free gateway endpoints for S3 and DynamoDB, interface endpoints (PrivateLink) for the other
-# AWS APIs the functions call, and one security group for the functions. No NAT gateway: a
-# function that must reach the internet (data_fetcher: GitLab, Slack, Backlog; the Discord
-# webhook) runs outside this VPC (README).
+# A private network for the functions: subnets across AZs, free gateway endpoints for S3 and
+# DynamoDB, interface endpoints (PrivateLink) for the other AWS APIs the functions call, and one
+# security group for the functions. No route to the internet unless nat_gateway_enabled: then one
+# NAT gateway in the first zone gives the private subnets HTTPS egress (the orchestrator's agents
+# call GitLab, Slack and Backlog) while AWS APIs keep their endpoints (README).
 
 data "aws_region" "current" {}
 
@@ -10,6 +10,10 @@ locals {
   region             = data.aws_region.current.name
   interface_services = toset([for s in var.interface_endpoint_services : s if s != "aoss"])
   create_aoss        = contains(var.interface_endpoint_services, "aoss")
+  # The private subnets take the first /+4 blocks (at most 6 zones: indexes 0-5); the NAT's
+  # public subnet takes the last one (index 15), so the two never overlap.
+  public_subnet_cidr = cidrsubnet(var.cidr_block, 4, 15)
+  nat_count          = var.nat_gateway_enabled ? 1 : 0
 }
 
 resource "aws_vpc" "this" {
@@ -43,6 +47,69 @@ resource "aws_route_table_association" "private" {
   count          = length(aws_subnet.private)
   subnet_id      = aws_subnet.private[count.index].id
   route_table_id = aws_route_table.private.id
+}
+
+# -- internet egress (optional) ---------------------------------------------------------------
+# One NAT gateway in the first zone: the second zone's functions cross zones to reach it (a zone
+# outage there costs only the agents' outside calls, not answers or search), at the price of one
+# gateway rather than one per zone.
+
+resource "aws_subnet" "public" {
+  count                   = local.nat_count
+  vpc_id                  = aws_vpc.this.id
+  availability_zone       = var.availability_zones[0]
+  cidr_block              = local.public_subnet_cidr
+  map_public_ip_on_launch = false # only the NAT gateway lives here, with its own EIP
+  tags                    = { Name = "${var.name_prefix}-public-${var.availability_zones[0]}" }
+}
+
+resource "aws_internet_gateway" "this" {
+  count  = local.nat_count
+  vpc_id = aws_vpc.this.id
+  tags   = { Name = var.name_prefix }
+}
+
+resource "aws_route_table" "public" {
+  count  = local.nat_count
+  vpc_id = aws_vpc.this.id
+  tags   = { Name = "${var.name_prefix}-public" }
+}
+
+resource "aws_route" "public_internet" {
+  count                  = local.nat_count
+  route_table_id         = aws_route_table.public[0].id
+  destination_cidr_block = "0.0.0.0/0"
+  gateway_id             = aws_internet_gateway.this[0].id
+}
+
+resource "aws_route_table_association" "public" {
+  count          = local.nat_count
+  subnet_id      = aws_subnet.public[0].id
+  route_table_id = aws_route_table.public[0].id
+}
+
+resource "aws_eip" "nat" {
+  #checkov:skip=CKV2_AWS_19:The address belongs to the NAT gateway (allocation_id), not to an EC2 instance.
+  count      = local.nat_count
+  domain     = "vpc"
+  tags       = { Name = "${var.name_prefix}-nat" }
+  depends_on = [aws_internet_gateway.this]
+}
+
+resource "aws_nat_gateway" "this" {
+  count         = local.nat_count
+  allocation_id = aws_eip.nat[0].id
+  subnet_id     = aws_subnet.public[0].id
+  tags          = { Name = var.name_prefix }
+  depends_on    = [aws_internet_gateway.this]
+}
+
+# Everything without a more specific route (the gateway endpoints' prefix lists, the VPC itself).
+resource "aws_route" "private_nat" {
+  count                  = local.nat_count
+  route_table_id         = aws_route_table.private.id
+  destination_cidr_block = "0.0.0.0/0"
+  nat_gateway_id         = aws_nat_gateway.this[0].id
 }
 
 # -- endpoints -----------------------------------------------------------------------------
@@ -81,7 +148,8 @@ resource "aws_opensearchserverless_vpc_endpoint" "aoss" {
 
 resource "aws_security_group" "functions" {
   #checkov:skip=CKV2_AWS_5:Attached by the lambda module (vpc_config.security_group_ids) in the environment, not in this module.
-  name        = "${var.name_prefix}-functions"
+  name = "${var.name_prefix}-functions"
+  # Predates the NAT option (functions_to_internet adds HTTPS out); kept: a new text replaces the group.
   description = "kass Lambda functions: HTTPS to the VPC endpoints only"
   vpc_id      = aws_vpc.this.id
   tags        = { Name = "${var.name_prefix}-functions" }
@@ -111,6 +179,18 @@ resource "aws_vpc_security_group_egress_rule" "functions_to_gateways" {
   from_port         = 443
   to_port           = 443
   prefix_list_id    = each.value.prefix_list_id
+}
+
+# HTTPS only, and only with the NAT: GitLab, Slack and Backlog have no fixed address ranges to
+# name here. Other ports stay closed.
+resource "aws_vpc_security_group_egress_rule" "functions_to_internet" {
+  count             = local.nat_count
+  security_group_id = aws_security_group.functions.id
+  description       = "HTTPS to the internet through the NAT gateway (GitLab, Slack, Backlog)"
+  ip_protocol       = "tcp"
+  from_port         = 443
+  to_port           = 443
+  cidr_ipv4         = "0.0.0.0/0"
 }
 
 resource "aws_vpc_security_group_ingress_rule" "endpoints_from_functions" {

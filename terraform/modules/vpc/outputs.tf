@@ -9,7 +9,7 @@ output "private_subnet_ids" {
 }
 
 output "functions_security_group_id" {
-  description = "Security group for the functions (HTTPS out to the endpoints only)."
+  description = "Security group for the functions (HTTPS out to the endpoints; to the internet too with nat_gateway_enabled)."
   value       = aws_security_group.functions.id
 }
 
@@ -44,4 +44,14 @@ output "interface_endpoint_ids" {
 output "aoss_vpc_endpoint_id" {
   description = "OpenSearch Serverless VPC endpoint ID for the collection's network policy (null without `aoss` in interface_endpoint_services)."
   value       = local.create_aoss ? aws_opensearchserverless_vpc_endpoint.aoss[0].id : null
+}
+
+output "nat_gateway_id" {
+  description = "ID of the NAT gateway (null without nat_gateway_enabled)."
+  value       = one(aws_nat_gateway.this[*].id)
+}
+
+output "nat_gateway_public_ip" {
+  description = "Public IPv4 address the functions' internet calls come from, to allow-list at GitLab, Slack or Backlog (null without nat_gateway_enabled)."
+  value       = one(aws_eip.nat[*].public_ip)
 }

@@ -9,7 +9,7 @@ variable "name_prefix" {
 }
 
 variable "cidr_block" {
-  description = "IPv4 range of the VPC, /16 to /24; each private subnet takes 1/16 of it."
+  description = "IPv4 range of the VPC, /16 to /24; each private subnet takes 1/16 of it (the first ones), the NAT's public subnet the last 1/16."
   type        = string
   default     = "10.40.0.0/16"
 
@@ -87,4 +87,10 @@ variable "flow_logs_kms_key_arn" {
     condition     = var.flow_logs_kms_key_arn == null || can(regex("^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/[A-Za-z0-9-]+$", var.flow_logs_kms_key_arn))
     error_message = "Set flow_logs_kms_key_arn to a KMS key ARN (arn:aws:kms:<region>:<account>:key/<key-id>) or leave it null."
   }
+}
+
+variable "nat_gateway_enabled" {
+  description = "Give the private subnets HTTPS egress to the internet: one NAT gateway (with an Elastic IP, in the first zone, in a public subnet carved from the end of cidr_block) and TCP 443 out from the functions' security group. For functions that call services outside AWS (the orchestrator's agents: GitLab, Slack, Backlog). About $45/month plus $0.062/GB in ap-northeast-1: see README."
+  type        = bool
+  default     = false
 }

@@ -113,6 +113,9 @@ mock_provider "aws" {
   mock_resource "aws_vpc_endpoint" {
     defaults = { id = "vpce-0fedcba9876543210", prefix_list_id = "pl-61a54008" }
   }
+  mock_resource "aws_eip" {
+    defaults = { id = "eipalloc-0123456789abcdef0", public_ip = "203.0.113.10" }
+  }
   mock_resource "aws_api_gateway_rest_api" {
     defaults = {
       id               = "abc123defg"
@@ -204,6 +207,10 @@ run "plans_with_known_values_through_the_modules_validations" {
   assert {
     condition     = output.api_url == "https://abc123defg.execute-api.ap-northeast-1.amazonaws.com/v1" && output.web_url == "https://d111111abcdef8.cloudfront.net"
     error_message = "The API and web URLs come from the api_gateway and frontend modules."
+  }
+  assert {
+    condition     = output.nat_gateway_public_ip == (var.vpc_enabled && var.vpc_nat_gateway_enabled ? "203.0.113.10" : null)
+    error_message = "With the VPC and vpc_nat_gateway_enabled, nat_gateway_public_ip is the NAT's Elastic IP (to allow-list); otherwise null."
   }
 }
 

@@ -91,6 +91,7 @@ run "budget_by_tag_and_given_key" {
 
   variables {
     budget_cost_tag         = { key = "Environment", value = "dev" }
+    create_kms_key          = false
     kms_key_arn             = "arn:aws:kms:ap-northeast-1:123456789012:key/99999999-2222-3333-4444-555555555555"
     sagemaker_endpoint_name = "kass-dev-llm"
     api_gateway             = null
@@ -163,4 +164,14 @@ run "rejects_a_queue_url" {
   }
 
   expect_failures = [var.dlq_names]
+}
+
+run "key_arn_without_turning_off_the_module_key_is_rejected_at_plan" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:ap-northeast-1:123456789012:key/99999999-2222-3333-4444-555555555555"
+  }
+
+  expect_failures = [aws_sns_topic.alarms]
 }

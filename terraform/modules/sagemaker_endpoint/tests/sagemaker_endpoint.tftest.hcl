@@ -86,6 +86,11 @@ run "scheduled_by_default_and_scoped" {
   }
 
   assert {
+    condition     = !contains([for st in data.aws_iam_policy_document.scheduler.statement : st.sid], "DecryptScheduleInput")
+    error_message = "Without kms_key_arn the scheduler role gets no KMS permission."
+  }
+
+  assert {
     condition = alltrue([
       for s in data.aws_iam_policy_document.execution.statement : alltrue([for r in s.resources : r != "*"]) if !contains(["EcrLogin", "ContainerMetrics"], s.sid)
     ])
@@ -242,4 +247,20 @@ run "rejects_an_unknown_environment" {
   }
 
   expect_failures = [var.name_prefix]
+}
+
+run "scheduler_role_decrypts_the_schedules_key" {
+  command = plan
+
+  variables {
+    kms_key_arn = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition = anytrue([
+      for st in data.aws_iam_policy_document.scheduler.statement :
+      st.sid == "DecryptScheduleInput" && toset(st.actions) == toset(["kms:Decrypt"]) && toset(st.resources) == toset([var.kms_key_arn])
+    ])
+    error_message = "The scheduler role may decrypt the schedules' input with kms_key_arn, that key only."
+  }
 }

@@ -80,6 +80,7 @@ build: venv
 bench: venv
 	$(BIN)/python scripts/bench_lambda.py
 	$(BIN)/python scripts/bench_api.py --requests 200
+	$(BIN)/python scripts/bench_discord.py --runs 9
 	$(BIN)/python scripts/bench_ingest.py --docs 2000 --repeats 3
 	$(BIN)/python scripts/bench_search.py --corpus real --size 100000 --reuse
 	$(BIN)/python scripts/bench_search.py --corpus synthetic --size 1000000 --reuse

@@ -42,18 +42,17 @@ from kass.connectors.slack_documents import (
     SOURCE,
     Message,
     activity_ts,
+    check_ts,
     display_name,
     doc_id,
     fingerprint,
-    is_human,
-    permalink,
-    render_text,
     thread_document,
+    thread_of,
     time_ts,
     ts_time,
 )
 from kass.errors import InvalidInput, KassError, NotFound, SourceError
-from kass.ports import ConnectorBatch, Thread, ThreadMessage, ThreadReader
+from kass.ports import ConnectorBatch, Thread, ThreadReader
 from kass.settings import Settings
 
 Sleep = Callable[[float], None]
@@ -510,9 +509,6 @@ def _load_checkpoint(checkpoint: Mapping[str, Any] | None) -> _Checkpoint:
 # ---------------------------------------------------------------------------------------------
 # The agent-facing thread reader
 # ---------------------------------------------------------------------------------------------
-_TS = re.compile(r"^\d{9,}\.\d{1,6}$")
-
-
 class SlackThreads:
     """`ThreadReader` over conversations.replies: the human messages of one thread."""
 
@@ -520,9 +516,7 @@ class SlackThreads:
         self.api = SlackApi(make_client(settings, sleep), settings)
 
     def thread(self, channel: str, ts: str) -> Thread:
-        channel, ts = channel.strip().lstrip("#"), ts.strip()
-        if not _TS.match(ts):
-            raise InvalidInput(f"not a Slack message timestamp: {ts!r} (e.g. 1712552520.000100)")
+        channel, ts = channel.strip().lstrip("#"), check_ts(ts)
         if not is_channel_id(channel):
             channel = self.api.resolve_channels([channel])[0][0]
         name = self.api.channel_name(channel, missing=NotFound)
@@ -541,23 +535,8 @@ class SlackThreads:
             for message in page.get("messages") or []
         ]
         thread = str(messages[0].get("thread_ts") or ts) if messages else ts
-        kept = [m for m in messages if is_human(m)]
-        if not kept:
-            raise NotFound(f"Slack thread {channel} {ts} has no messages left")
-        return Thread(
-            channel=channel,
-            channel_name=name,
-            ts=thread,
-            url=permalink(workspace, channel, thread),
-            messages=[
-                ThreadMessage(
-                    author=self.api.user_name(str(m["user"])),
-                    text=render_text(str(m["text"]), self.api.user_name),
-                    ts=str(m["ts"]),
-                    permalink=permalink(workspace, channel, str(m["ts"]), thread),
-                )
-                for m in kept
-            ],
+        return thread_of(
+            channel, name, thread, messages, workspace_url=workspace, user_name=self.api.user_name
         )
 
 

@@ -14,7 +14,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
+from kass.errors import InvalidInput, NotFound
 from kass.models import Document
+from kass.ports import Thread, ThreadMessage
 
 SOURCE = "slack"
 TITLE_CHARS = 90
@@ -28,6 +30,47 @@ _USER = re.compile(r"<@([UW][A-Z0-9]+)(?:\|[^>]*)?>")
 _CHANNEL = re.compile(r"<#([CG][A-Z0-9]+)(?:\|([^>]*))?>")
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]*))?>")
 _SPECIAL = re.compile(r"<!(here|channel|everyone)(?:\|[^>]*)?>")
+
+
+MESSAGE_TS = re.compile(r"^\d{9,}\.\d{1,6}$")
+
+
+def check_ts(ts: str) -> str:
+    """A message timestamp as Slack writes it; InvalidInput otherwise."""
+    ts = ts.strip()
+    if not MESSAGE_TS.match(ts):
+        raise InvalidInput(f"not a Slack message timestamp: {ts!r} (e.g. 1712552520.000100)")
+    return ts
+
+
+def thread_of(
+    channel: str,
+    name: str,
+    thread_ts: str,
+    messages: Iterable[Message],
+    *,
+    workspace_url: str,
+    user_name: UserName,
+) -> Thread:
+    """The agent-facing thread: its human messages in order, each with its permalink."""
+    kept = [m for m in messages if is_human(m)]
+    if not kept:
+        raise NotFound(f"Slack thread {channel} {thread_ts} has no messages left")
+    return Thread(
+        channel=channel,
+        channel_name=name,
+        ts=thread_ts,
+        url=permalink(workspace_url, channel, thread_ts),
+        messages=[
+            ThreadMessage(
+                author=user_name(str(m["user"])),
+                text=render_text(str(m["text"]), user_name),
+                ts=str(m["ts"]),
+                permalink=permalink(workspace_url, channel, str(m["ts"]), thread_ts),
+            )
+            for m in kept
+        ],
+    )
 
 
 def doc_id(channel: str, thread_ts: str) -> str:

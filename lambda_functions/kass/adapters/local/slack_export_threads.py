@@ -18,12 +18,11 @@ from collections.abc import Mapping
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from kass.connectors.slack_documents import display_name, is_human, permalink, render_text, ts_time
+from kass.connectors.slack_documents import check_ts, display_name, thread_of, ts_time
 from kass.errors import InvalidInput, NotFound, SourceError
-from kass.ports import Thread, ThreadMessage
+from kass.ports import Thread
 
 _DAY_FILE = re.compile(r"^\d{4}-\d{2}-\d{2}\.json$")
-_TS = re.compile(r"^\d{9,}\.\d{1,6}$")
 Message = Mapping[str, Any]
 
 
@@ -92,9 +91,7 @@ class SlackExportThreads:
         self._messages: dict[str, dict[str, Message]] = {}  # channel id -> ts -> message
 
     def thread(self, channel: str, ts: str) -> Thread:
-        ts = ts.strip()
-        if not _TS.match(ts):
-            raise InvalidInput(f"not a Slack message timestamp: {ts!r} (e.g. 1712552520.000100)")
+        ts = check_ts(ts)
         channel_id, name = self._channel(channel.strip().lstrip("#"))
         messages = self._channel_messages(channel_id, name)
         found = messages.get(ts)
@@ -105,23 +102,13 @@ class SlackExportThreads:
             (m for m in messages.values() if str(m.get("thread_ts") or m["ts"]) == thread_ts),
             key=lambda m: ts_time(str(m["ts"])),
         )
-        kept = [m for m in kept if is_human(m)]
-        if not kept:
-            raise NotFound(f"Slack thread {channel_id} {thread_ts} has no messages left")
-        return Thread(
-            channel=channel_id,
-            channel_name=name,
-            ts=thread_ts,
-            url=permalink(self.workspace_url, channel_id, thread_ts),
-            messages=[
-                ThreadMessage(
-                    author=self._user_name(str(m["user"])),
-                    text=render_text(str(m["text"]), self._user_name),
-                    ts=str(m["ts"]),
-                    permalink=permalink(self.workspace_url, channel_id, str(m["ts"]), thread_ts),
-                )
-                for m in kept
-            ],
+        return thread_of(
+            channel_id,
+            name,
+            thread_ts,
+            kept,
+            workspace_url=self.workspace_url,
+            user_name=self._user_name,
         )
 
     def _files_(self) -> _ExportFiles:

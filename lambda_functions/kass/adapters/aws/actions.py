@@ -3,7 +3,7 @@
 Items:
 - an action: pk `action#<id>`, sk `action`, `status` (the attribute conditional updates test),
   `body` (the action as JSON), `expires_at` (retention, the table's TTL attribute);
-- an audit entry: pk `audit#<user_id>`, sk `<UTC time>#<random>` (newest first by a reverse
+- an audit entry: pk `audit#<user_id>`, sk a ULID of its time (newest first by a reverse
   query), `body`, `expires_at`.
 
 The confirmation deadline of a proposal lives in the body and is checked by the use case; TTL only
@@ -12,7 +12,6 @@ bounds how long records are kept (DynamoDB deletes expired items lazily, so read
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -27,8 +26,9 @@ from kass.adapters.aws.dynamodb import (
     _code,
     _Table,
 )
-from kass.adapters.records import epoch_seconds, sort_time
+from kass.adapters.records import epoch_seconds
 from kass.chat.actions import ActionStatus, AuditEntry, ProposedAction
+from kass.ids import new_message_id
 
 Clock = Callable[[], datetime]
 ACTION_PREFIX = "action#"
@@ -119,7 +119,8 @@ class DynamoActionStore(_Table):
     def append_audit(self, entry: AuditEntry) -> None:
         item: Item = {
             ACTIONS_PARTITION_KEY: {"S": AUDIT_PREFIX + entry.user_id},
-            ACTIONS_SORT_KEY: {"S": f"{sort_time(entry.at)}#{secrets.token_hex(4)}"},
+            # A ULID of the entry's time: entries of one millisecond still sort as written.
+            ACTIONS_SORT_KEY: {"S": new_message_id(entry.at)},
             "body": {"S": entry.model_dump_json()},
             TTL_ATTRIBUTE: {"N": str(epoch_seconds(entry.at + self.retention))},
         }

@@ -5,8 +5,9 @@
 - `dist/layers/core.zip`: the `kass` package and the dependencies of every function
   (pyproject `[project.dependencies]` + the `aws` extra); `dist/layers/connectors.zip`: the
   `connectors` extra's dependencies that core does not hold; `dist/layers/agent.zip`: the `agent`
-  extra's that neither holds. The layers stack in that order (a function carries a prefix of
-  them), so no file is in two layers and a shared package has one version. Layout `python/...`.
+  extra's that neither holds; `dist/layers/discord.zip`: the `discord` extra's (PyNaCl) that none
+  of those holds. The layers stack in that order (a function carries a prefix of them), so no
+  file is in two layers and a shared package has one version. Layout `python/...`.
 - `dist/functions/<name>.zip`: `lambda_functions/<name>/handler.py` as `handler.py`
   (Lambda handler `handler.lambda_handler`).
 - `dist/sizes.json`: unzipped bytes per function (code + its layers) against Lambda's 250 MB limit
@@ -49,20 +50,24 @@ from kass.settings import LambdaSettings
 ROOT = Path(__file__).resolve().parents[1]
 MB = 1024 * 1024  # Lambda's "250 MB" is 262,144,000 bytes, so its MB is MiB; ours too
 LIMIT_BYTES = 250 * MB  # function code + all its layers, unzipped
-LAYERS = ("core", "connectors", "agent")  # stacked: each adds only what those before lack
+# Stacked: each adds only what those before lack. discord is last because only discord_handler,
+# which needs the three below too (its worker runs the chat use case), carries it.
+LAYERS = ("core", "connectors", "agent", "discord")
 
 # Which layers each function carries (a prefix of LAYERS), and the size it should stay under.
 FUNCTION_LAYERS: dict[str, tuple[str, ...]] = {
-    "orchestrator": LAYERS,  # the agents read and act on GitLab, Slack and Backlog
+    "orchestrator": ("core", "connectors", "agent"),  # the agents act on GitLab, Slack, Backlog
     "vector_search": ("core",),
     "document_processor": ("core",),
     "data_fetcher": ("core", "connectors"),
+    "discord_handler": LAYERS,  # PyNaCl to verify; its worker runs the orchestrator's chat
 }
 TARGET_BYTES: dict[str, int] = {
     "orchestrator": 200 * MB,
     "vector_search": 80 * MB,
     "document_processor": 80 * MB,
     "data_fetcher": 80 * MB,  # no target of its own in the issue; core's plus the small SDKs
+    "discord_handler": 200 * MB,  # the orchestrator's plus PyNaCl (~1 MB)
 }
 
 # Distributions never packaged, even when a dependency requires them (canonical names).
@@ -140,6 +145,7 @@ def layer_requirements(pyproject: Path) -> dict[str, list[str]]:
         "core": _without_excluded(core),
         "connectors": _without_excluded(extras.get("connectors", [])),
         "agent": _without_excluded(extras.get("agent", [])),
+        "discord": _without_excluded(extras.get("discord", [])),
     }
 
 

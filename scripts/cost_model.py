@@ -150,6 +150,10 @@ class Workload:
     query_tokens: int = 30  # embedded question
     orchestrator_seconds_model: float = 3.5  # a Bedrock/SageMaker answer, billed duration
     orchestrator_seconds_extractive: float = 0.5
+    # Questions asked in Discord: discord_handler's worker answers them instead of the
+    # orchestrator, after a short invocation that verifies, defers and hands off.
+    discord_share: float = 0.1
+    discord_ack_seconds: float = 0.1
     vector_search_seconds: float = 0.3
     docs_changed_per_day: float = 500  # new or edited issues, MRs, threads, comments
     tokens_per_doc: int = 2000
@@ -374,10 +378,22 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         if v["chat_tier"] == "extractive"
         else w.orchestrator_seconds_model
     )
+    answering = {  # function -> share of the questions it answers
+        "orchestrator": 1 - w.discord_share,
+        "discord_handler": w.discord_share,
+    }
     load_lambda = (
         lambda_cost(fetch_runs, w.fetcher_seconds_load, fetch_gb * 1024)
-        + lambda_cost(model_calls, answer_seconds, functions["orchestrator"]["memory_size"])
-        + lambda_cost(questions - model_calls, 0.2, functions["orchestrator"]["memory_size"])
+        + sum(
+            lambda_cost(model_calls * share, answer_seconds, functions[name]["memory_size"])
+            + lambda_cost((questions - model_calls) * share, 0.2, functions[name]["memory_size"])
+            for name, share in answering.items()
+        )
+        + lambda_cost(
+            questions * w.discord_share,
+            w.discord_ack_seconds,
+            functions["discord_handler"]["memory_size"],
+        )
         + lambda_cost(
             questions * w.searches_per_question,
             w.vector_search_seconds,
@@ -391,7 +407,8 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         "Lambda",
         idle_lambda,
         load_lambda,
-        f"{fetch_runs:,.0f} fetcher runs/month; {arch}; memory from tfvars",
+        f"{fetch_runs:,.0f} fetcher runs/month; {arch}; memory from tfvars; "
+        f"{w.discord_share:.0%} of questions via Discord",
     )
 
     # Bedrock: tokens, only when asked.
@@ -460,7 +477,8 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     load_logs_gb = (
         idle_logs_gb
         + (
-            (questions * (1 + w.searches_per_question) + docs) * w.log_kb_per_invocation
+            (questions * (1 + w.searches_per_question + w.discord_share) + docs)
+            * w.log_kb_per_invocation
             + api * w.api_log_kb_per_request
         )
         / 1e6

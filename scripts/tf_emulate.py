@@ -14,7 +14,9 @@ functions, destroy, and report the wall time of each phase.
 3. `terraform init` offline (TF_CLI_CONFIG_FILE=build/terraform.rc) and `apply`.
 4. Check the outputs against moto; put a raw document in the bucket and invoke
    document_processor with the SQS-wrapped EventBridge event, then the orchestrator (POST /chat),
-   vector_search (POST /search) and data_fetcher (unknown connector) with boto3 `Invoke`.
+   vector_search (POST /search) and data_fetcher (unknown connector) with boto3 `Invoke`; then
+   discord_handler with a Discord PING signed by a key pair made here (its public half is the
+   `discord_public_key` variable), expecting the PONG, and the same request tampered, 401.
 5. `terraform destroy`, check that moto holds no kass-dev- resource, stop the emulator.
 
 Any failure exits 1 with a one-line reason (terraform's output is in build/tf-emulate/*.log);
@@ -25,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import base64
+import functools
 import json
 import os
 import shutil
@@ -222,6 +225,7 @@ def variables(state: dict[str, Any], args: argparse.Namespace) -> dict[str, Any]
         "chat_tier": args.chat_tier,
         "deletion_protection": False,
         "force_destroy": True,
+        "discord_public_key": discord_key().verify_key.encode().hex(),
         # The same setting a deployment would use to reach Bedrock through a private endpoint
         # name; the OpenSearch endpoint comes from the collection, as in AWS.
         "function_environment_overrides": {
@@ -339,6 +343,28 @@ def rest_event(method: str, path: str, body: dict[str, Any]) -> dict[str, Any]:
     return request
 
 
+@functools.cache
+def discord_key() -> Any:
+    """The Discord application's signing key for this run (Discord holds it in reality)."""
+    from nacl.signing import SigningKey
+
+    return SigningKey.generate()
+
+
+def discord_event(interaction: dict[str, Any], *, tampered: bool = False) -> dict[str, Any]:
+    """POST /discord as API Gateway passes it on: Discord's signature headers, no API key."""
+    request = rest_event("POST", "/discord", interaction)
+    stamp = str(int(time.time()))
+    signed = discord_key().sign(stamp.encode() + request["body"].encode())
+    if tampered:
+        request["body"] = request["body"].replace('"type": 1', '"type": 2')
+    signature = {"X-Signature-Ed25519": signed.signature.hex(), "X-Signature-Timestamp": stamp}
+    for field, wrap in (("headers", str), ("multiValueHeaders", lambda v: [v])):
+        headers = {k: v for k, v in request[field].items() if k.lower() != "x-api-key"}
+        request[field] = {**headers, **{k: wrap(v) for k, v in signature.items()}}
+    return request
+
+
 def invoke_functions(
     state: dict[str, Any], out: dict[str, Any], client: Callable[[str], Any], region: str
 ) -> dict[str, str]:
@@ -420,6 +446,23 @@ def invoke_functions(
         f"data_fetcher did not reject an unknown connector: {brief(payload)}",
     )
     results["data_fetcher"] = f"unknown connector -> {payload['error']}: {payload['message']}"
+
+    # What Discord sends before it saves an Interactions Endpoint URL: a signed PING, and a
+    # request with a bad signature that must be refused.
+    ping = {"id": "1250000000000000001", "application_id": "1240000000000000000", "type": 1}
+    ping |= {"token": "dGYtZW11bGF0ZQ", "version": 1}
+    payload, error = invoke(client, functions["discord_handler"], discord_event(ping))
+    expect(error is None, f"discord_handler failed on a PING: {brief(payload)}")
+    expect(
+        payload.get("statusCode") == 200 and json.loads(payload["body"]) == {"type": 1},
+        f"a signed PING did not get the PONG: {brief(payload)}",
+    )
+    payload, error = invoke(
+        client, functions["discord_handler"], discord_event(ping, tampered=True)
+    )
+    expect(error is None, f"discord_handler failed on a tampered PING: {brief(payload)}")
+    expect(payload.get("statusCode") == 401, f"a tampered PING was not refused: {brief(payload)}")
+    results["discord_handler"] = 'signed PING 200 {"type": 1}, tampered 401'
     return results
 
 

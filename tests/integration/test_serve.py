@@ -557,3 +557,32 @@ def test_given_kass_serve_when_started_then_it_prints_the_url_and_serves_health(
     assert any("/chat" in line and "orchestrator" in line for line in routes)
     assert response.status_code == 200
     assert response.json()["profile"] == "local"
+
+
+def test_given_kass_serve_when_discord_posts_a_signed_ping_then_pong_and_a_tampered_one_401(
+    local_home, monkeypatch
+):
+    from nacl.signing import SigningKey
+
+    key = SigningKey.generate()
+    monkeypatch.setenv("KASS_DISCORD_PUBLIC_KEY", key.verify_key.encode().hex())
+    ping = {"id": "1250000000000000001", "application_id": "1240000000000000000", "type": 1}
+    body = json.dumps({**ping, "token": "t", "version": 1})
+    stamp = str(int(time.time()))
+    signature = key.sign(stamp.encode() + body.encode()).signature.hex()
+    headers = {
+        "Content-Type": "application/json",
+        "X-Signature-Ed25519": signature,
+        "X-Signature-Timestamp": stamp,
+    }
+    with (
+        serving(create_app(LocalFunctions())) as url,
+        httpx.Client(base_url=url, timeout=60) as http,
+    ):
+        # No x-api-key: the route is keyless, the signature is the authentication.
+        pong = http.post("/discord", content=body, headers=headers)
+        tampered = http.post("/discord", content=body.replace("1}", "2}"), headers=headers)
+
+    assert pong.status_code == 200 and pong.json() == {"type": 1}
+    assert tampered.status_code == 401
+    assert tampered.json()["error"] == "invalid_signature"

@@ -31,6 +31,7 @@ local = ["torch==2.13.0"]
 aws = ["boto3>=1.34", "opensearch-py>=3.2,<4", "requests>=2.31"]
 agent = ["langchain>=1.0,<2", "langchain-aws>=1.0,<2"]
 connectors = ["python-gitlab>=8,<9", "httpx>=0.27,<1"]
+discord = ["PyNaCl>=1.5,<2"]
 """
 
 
@@ -56,6 +57,7 @@ def test_given_pyproject_when_deriving_requirements_then_core_is_dependencies_an
     ]
     assert requirements["agent"] == ["langchain>=1.0,<2", "langchain-aws>=1.0,<2"]
     assert requirements["connectors"] == ["python-gitlab>=8,<9", "httpx>=0.27,<1"]
+    assert requirements["discord"] == ["PyNaCl>=1.5,<2"]
 
 
 def test_given_resolution_pulling_runtime_and_unused_packages_when_selecting_then_they_stay_out():
@@ -234,8 +236,18 @@ def test_given_the_route_table_when_checking_layers_then_every_function_has_laye
 
     build.check_layer_table(FUNCTIONS)
     assert set(FUNCTIONS) <= set(build.TARGET_BYTES)
-    with pytest.raises(build.BuildError, match="discord_handler"):
-        build.check_layer_table([*FUNCTIONS, "discord_handler"])
+    with pytest.raises(build.BuildError, match="webhook_relay"):
+        build.check_layer_table([*FUNCTIONS, "webhook_relay"])
+
+
+def test_given_the_layer_table_then_discord_stacks_last_and_only_discord_handler_carries_it():
+    assert build.LAYERS == ("core", "connectors", "agent", "discord")
+    assert build.FUNCTION_LAYERS["discord_handler"] == build.LAYERS
+    assert build.FUNCTION_LAYERS["orchestrator"] == ("core", "connectors", "agent")
+    assert [f for f, layers in build.FUNCTION_LAYERS.items() if "discord" in layers] == [
+        "discord_handler"
+    ]
+    assert build.TARGET_BYTES["discord_handler"] == 200 * MB
 
 
 def test_given_a_function_skipping_a_lower_layer_when_checking_then_build_fails(monkeypatch):

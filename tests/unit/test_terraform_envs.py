@@ -101,9 +101,9 @@ def test_given_envs_then_each_has_its_own_account_id() -> None:
 def test_given_main_tf_then_its_routes_are_kass_api_routes() -> None:
     (local_blocks,) = load(ENVS_DIR / "dev" / "main.tf")["locals"]
     routes = unwrap(local_blocks["http_routes"])
-    assert [(r["method"], r["path"], r["function"]) for r in routes] == [
-        (r.method, r.path, r.function) for r in HTTP_ROUTES
-    ]
+    assert [
+        (r["method"], r["path"], r["function"], r.get("api_key_required", True)) for r in routes
+    ] == [(r.method, r.path, r.function, r.api_key_required) for r in HTTP_ROUTES]
 
 
 def test_given_main_tf_then_it_deploys_every_function_from_its_zip_with_its_layers() -> None:

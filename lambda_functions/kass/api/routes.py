@@ -6,7 +6,13 @@ from pathlib import Path
 from typing import NamedTuple
 
 # lambda_functions/<name>/handler.py, each exposing `lambda_handler(event, context)`.
-FUNCTIONS: tuple[str, ...] = ("orchestrator", "vector_search", "document_processor", "data_fetcher")
+FUNCTIONS: tuple[str, ...] = (
+    "orchestrator",
+    "vector_search",
+    "document_processor",
+    "data_fetcher",
+    "discord_handler",
+)
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2]  # lambda_functions/
 
@@ -15,6 +21,10 @@ class Route(NamedTuple):
     method: str
     path: str  # API Gateway resource path; `{name}` is a path parameter
     function: str
+    # False only where the caller cannot send our x-api-key and the function authenticates the
+    # request itself (Discord's Ed25519-signed interactions). Such routes are not part of the
+    # key-protected JSON API that docs/api/openapi.json describes.
+    api_key_required: bool = True
 
 
 HTTP_ROUTES: tuple[Route, ...] = (
@@ -26,6 +36,7 @@ HTTP_ROUTES: tuple[Route, ...] = (
     Route("GET", "/audit", "orchestrator"),
     Route("GET", "/health", "orchestrator"),
     Route("POST", "/search", "vector_search"),
+    Route("POST", "/discord", "discord_handler", api_key_required=False),
 )
 
 

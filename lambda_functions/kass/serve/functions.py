@@ -36,6 +36,7 @@ TIMEOUTS_MS: dict[str, int] = {
     "vector_search": 30_000,
     "document_processor": 300_000,
     "data_fetcher": 900_000,
+    "discord_handler": 300_000,  # the worker's thread runs past the reply; Terraform's 300 s
 }
 
 _module_numbers = itertools.count()

@@ -8,6 +8,7 @@ functions = {
   vector_search      = { memory_size = 1024, timeout_seconds = 10, reserved_concurrency = 5 }
   document_processor = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 2 }
   data_fetcher       = { memory_size = 512, timeout_seconds = 900, reserved_concurrency = 1 }
+  discord_handler    = { memory_size = 1024, timeout_seconds = 300, reserved_concurrency = 3 }
 }
 log_level          = "INFO"
 log_retention_days = 14
@@ -48,6 +49,9 @@ api_key_names            = ["web", "discord"]
 api_throttle_rate_limit  = 5
 api_throttle_burst_limit = 10
 api_quota_per_day        = 2000
+
+# The Discord application's Public Key (docs/discord.md); unset: POST /discord answers 401.
+# discord_public_key = "<64 hex characters>"
 
 alarm_emails = [] # e.g. ["kass-dev@example.com"]
 # Idle ~$94 with the NAT gateway (docs/cost.md): 150 keeps the 80 % alert for real use.

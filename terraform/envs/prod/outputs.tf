@@ -8,6 +8,11 @@ output "api_url" {
   value       = module.api.invoke_url
 }
 
+output "discord_interactions_url" {
+  description = "Discord's Interactions Endpoint URL (Developer Portal, General Information): POST /discord, no API key, Ed25519-signed by Discord; answers 401 until discord_public_key is set."
+  value       = "${module.api.invoke_url}/discord"
+}
+
 output "api_key_ids" {
   description = "API key IDs by client name (values: `terraform output -json api_key_values`)."
   value       = module.api.api_key_ids

@@ -4,13 +4,15 @@
 # `make build` (dist/); Terraform never builds it.
 #
 #   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)
-#   core_layer ─► every function; connectors_layer ─► data_fetcher, orchestrator; agent_layer ─►
-#   orchestrator (the layers stack: scripts/build_lambda.py FUNCTION_LAYERS)
-#   vpc (optional; NAT for the agents' internet calls) ─► the three functions that use the
+#   core_layer ─► every function; connectors_layer ─► data_fetcher, orchestrator,
+#   discord_handler; agent_layer ─► orchestrator, discord_handler; discord_layer ─►
+#   discord_handler (the layers stack: scripts/build_lambda.py FUNCTION_LAYERS)
+#   vpc (optional; NAT for the agents' internet calls) ─► the four functions that use the
 #   index, and the OpenSearch domain
-#   opensearch ◄─ roles of orchestrator, vector_search, document_processor
+#   opensearch ◄─ roles of orchestrator, vector_search, document_processor, discord_handler
 #   eventbridge: schedules ─► data_fetcher ; raw bucket events ─► SQS ─► document_processor
-#   api ─► orchestrator, vector_search (kass.api.routes.HTTP_ROUTES) ; frontend ─► api origin
+#   api ─► orchestrator, vector_search, discord_handler (kass.api.routes.HTTP_ROUTES; POST
+#   /discord without API key: Discord signs its requests) ; frontend ─► api origin
 #   monitoring ◄─ function names and alarms, DLQs, API ; its topic ─► every function's alarms
 
 locals {
@@ -19,7 +21,8 @@ locals {
   partition   = startswith(var.region, "cn-") ? "aws-cn" : (startswith(var.region, "us-gov-") ? "aws-us-gov" : "aws")
   vpc_config  = one(module.vpc[*].lambda_vpc_config) # null without a VPC
 
-  # kass.api.routes.HTTP_ROUTES (a unit test keeps the two equal).
+  # kass.api.routes.HTTP_ROUTES (a unit test keeps the two equal). api_key_required defaults
+  # to true; /discord cannot send our key and discord_handler checks Discord's signature.
   http_routes = [
     { method = "POST", path = "/chat", function = "orchestrator" },
     { method = "GET", path = "/conversations", function = "orchestrator" },
@@ -29,6 +32,7 @@ locals {
     { method = "GET", path = "/audit", function = "orchestrator" },
     { method = "GET", path = "/health", function = "orchestrator" },
     { method = "POST", path = "/search", function = "vector_search" },
+    { method = "POST", path = "/discord", function = "discord_handler", api_key_required = false },
   ]
 
   # Bedrock resources IAM must name: a model ID is a foundation model in this region; a
@@ -87,11 +91,57 @@ locals {
     module.llm.environment_variables, # KASS_SAGEMAKER_ENDPOINT_NAME when enabled, else nothing
   )
 
+  # What the answering functions may do (the orchestrator; discord_handler, whose worker runs
+  # the same chat use case): conversations, proposed actions, cache, index, models, secrets.
+  chat_policy_statements = concat(
+    [
+      {
+        sid       = "Conversations"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = [local.tables.conversations, module.dynamodb.conversations_owner_index_arn]
+      },
+      {
+        # Proposed actions awaiting confirmation and the audit trail of the agents' actions.
+        sid       = "Actions"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
+        resources = [local.tables.actions]
+      },
+      local.connector_secrets_statement,
+      {
+        sid       = "ResponseCache"
+        actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
+        resources = [local.tables.cache]
+      },
+      {
+        sid       = "ReadIndexVersion"
+        actions   = ["dynamodb:GetItem"]
+        resources = [local.tables.checkpoints]
+      },
+      {
+        # Converse uses bedrock:InvokeModel, ConverseStream bedrock:InvokeModelWithResponseStream.
+        sid       = "InvokeBedrockModels"
+        actions   = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
+        resources = distinct(concat(local.embed_model_arns, local.chat_model_arns))
+      },
+    ],
+    module.opensearch.policy_statements,
+    module.llm.invoke_policy_statements,
+  )
+  idempotency_statement = {
+    sid       = "IdempotencyRecords"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
+    resources = [local.tables.idempotency]
+  }
+  # discord_handler invokes itself asynchronously (its worker); built from the name the lambda
+  # module gives it, since the function's own ARN output would be a cycle.
+  discord_handler_arn = "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${local.name_prefix}-discord-handler"
+
   tables = module.dynamodb.table_arns
   functions_with_index = {
     orchestrator       = module.orchestrator
     vector_search      = module.vector_search
     document_processor = module.document_processor
+    discord_handler    = module.discord_handler
   }
   all_functions = merge(local.functions_with_index, { data_fetcher = module.data_fetcher })
 }
@@ -192,8 +242,19 @@ module "agent_layer" {
 
   name_prefix  = local.name_prefix
   name         = "agent"
-  description  = "LangChain/LangGraph agent dependencies (make build), orchestrator only"
+  description  = "LangChain/LangGraph agent dependencies (make build): orchestrator, discord_handler"
   zip_path     = "${local.dist_dir}/layers/agent.zip"
+  runtime      = var.lambda_runtime
+  architecture = var.lambda_architecture
+}
+
+module "discord_layer" {
+  source = "../../modules/lambda_layer"
+
+  name_prefix  = local.name_prefix
+  name         = "discord"
+  description  = "PyNaCl for Discord's Ed25519 signatures (make build), discord_handler only"
+  zip_path     = "${local.dist_dir}/layers/discord.zip"
   runtime      = var.lambda_runtime
   architecture = var.lambda_architecture
 }
@@ -222,39 +283,54 @@ module "orchestrator" {
 
   environment_variables = merge(local.env_common, local.env_index, local.env_chat, local.env_connectors, var.function_environment_overrides)
 
+  policy_statements = local.chat_policy_statements
+}
+
+module "discord_handler" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "discord_handler"
+  description          = "kass Discord bot: POST /discord (signed interactions) and its asynchronous worker"
+  zip_path             = "${local.dist_dir}/functions/discord_handler.zip"
+  layer_arns           = [module.core_layer.arn, module.connectors_layer.arn, module.agent_layer.arn, module.discord_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["discord_handler"].memory_size
+  timeout_seconds      = var.functions["discord_handler"].timeout_seconds
+  reserved_concurrency = var.functions["discord_handler"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = local.vpc_config # the index; Discord and Lambda through the NAT
+
+  # The worker's job edits a reply whose interaction token lives 15 minutes: an event older
+  # than that is useless. The retries re-run it (idempotent on the interaction id); a job that
+  # still fails goes to the function's DLQ.
+  async_max_retry_attempts    = 2
+  async_max_event_age_seconds = 900
+
+  # Without a public key the function refuses every request (401): Discord then will not save
+  # the endpoint URL, and nothing reaches the worker.
+  environment_variables = merge(
+    local.env_common, local.env_index, local.env_chat, local.env_connectors,
+    var.discord_public_key == null ? {} : { KASS_DISCORD_PUBLIC_KEY = var.discord_public_key },
+    var.function_environment_overrides,
+  )
+
   policy_statements = concat(
+    local.chat_policy_statements,
     [
+      local.idempotency_statement, # the worker's records, keyed on the interaction id
       {
-        sid       = "Conversations"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-        resources = [local.tables.conversations, module.dynamodb.conversations_owner_index_arn]
-      },
-      {
-        # Proposed actions awaiting confirmation and the audit trail of the agents' actions.
-        sid       = "Actions"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:Query"]
-        resources = [local.tables.actions]
-      },
-      local.connector_secrets_statement,
-      {
-        sid       = "ResponseCache"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem"]
-        resources = [local.tables.cache]
-      },
-      {
-        sid       = "ReadIndexVersion"
-        actions   = ["dynamodb:GetItem"]
-        resources = [local.tables.checkpoints]
-      },
-      {
-        # Converse uses bedrock:InvokeModel, ConverseStream bedrock:InvokeModelWithResponseStream.
-        sid       = "InvokeBedrockModels"
-        actions   = ["bedrock:InvokeModel", "bedrock:InvokeModelWithResponseStream"]
-        resources = distinct(concat(local.embed_model_arns, local.chat_model_arns))
+        # The hand-off: InvocationType=Event on its own ARN (unqualified, or :version/alias).
+        sid       = "InvokeOwnWorker"
+        actions   = ["lambda:InvokeFunction"]
+        resources = [local.discord_handler_arn, "${local.discord_handler_arn}:*"]
       },
     ],
-    module.opensearch.policy_statements,
-    module.llm.invoke_policy_statements,
   )
 }
 
@@ -316,11 +392,7 @@ module "document_processor" {
     module.s3.reader_policy_statements,             # s3:GetObject on raw/*, ListBucket, kms:Decrypt
     module.eventbridge.processor_policy_statements, # receive/delete on its queue, kms:Decrypt
     [
-      {
-        sid       = "IdempotencyRecords"
-        actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
-        resources = [local.tables.idempotency]
-      },
+      local.idempotency_statement,
       {
         sid       = "BumpIndexVersion"
         actions   = ["dynamodb:GetItem", "dynamodb:UpdateItem"]
@@ -421,10 +493,11 @@ module "api" {
 
   name_prefix = local.name_prefix
   routes = [for r in local.http_routes : {
-    method        = r.method
-    path          = r.path
-    function_name = local.functions_with_index[r.function].function_name
-    invoke_arn    = local.functions_with_index[r.function].invoke_arn
+    method           = r.method
+    path             = r.path
+    function_name    = local.functions_with_index[r.function].function_name
+    invoke_arn       = local.functions_with_index[r.function].invoke_arn
+    api_key_required = try(r.api_key_required, true)
   }]
   api_key_names                  = var.api_key_names
   throttle_rate_limit            = var.api_throttle_rate_limit

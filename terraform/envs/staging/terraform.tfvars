@@ -9,6 +9,7 @@ functions = {
   vector_search      = { memory_size = 1024, timeout_seconds = 10, reserved_concurrency = 5 }
   document_processor = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 5 }
   data_fetcher       = { memory_size = 512, timeout_seconds = 900, reserved_concurrency = 2 }
+  discord_handler    = { memory_size = 1024, timeout_seconds = 300, reserved_concurrency = 5 }
 }
 log_level          = "INFO"
 log_retention_days = 30
@@ -54,6 +55,9 @@ api_key_names            = ["web", "discord"]
 api_throttle_rate_limit  = 10
 api_throttle_burst_limit = 20
 api_quota_per_day        = 5000
+
+# The Discord application's Public Key (docs/discord.md); unset: POST /discord answers 401.
+# discord_public_key = "<64 hex characters>"
 
 alarm_emails       = ["kass-platform@example.com"] # REPLACE with the team's alert address
 monthly_budget_usd = 800

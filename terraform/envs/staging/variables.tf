@@ -70,7 +70,7 @@ variable "lambda_architecture" {
 }
 
 variable "functions" {
-  description = "Sizing of the four functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each."
+  description = "Sizing of the five functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each. discord_handler's timeout bounds its worker (Discord's reply token lives 15 minutes); its concurrency serves both Discord's requests and the worker's runs."
   type = map(object({
     memory_size          = number
     timeout_seconds      = number
@@ -78,8 +78,8 @@ variable "functions" {
   }))
 
   validation {
-    condition     = length(setsubtract(toset(["orchestrator", "vector_search", "document_processor", "data_fetcher"]), toset(keys(var.functions)))) == 0 && length(var.functions) == 4
-    error_message = "Set functions to exactly the four functions orchestrator, vector_search, document_processor and data_fetcher, each with memory_size, timeout_seconds and reserved_concurrency."
+    condition     = length(setsubtract(toset(["orchestrator", "vector_search", "document_processor", "data_fetcher", "discord_handler"]), toset(keys(var.functions)))) == 0 && length(var.functions) == 5
+    error_message = "Set functions to exactly the five functions orchestrator, vector_search, document_processor, data_fetcher and discord_handler, each with memory_size, timeout_seconds and reserved_concurrency."
   }
 
   validation {
@@ -430,7 +430,7 @@ variable "kms_deletion_window_days" {
 # -- API and web page --------------------------------------------------------------------------
 
 variable "api_key_names" {
-  description = "API keys to create, one per client (e.g. web, discord); every route needs one (x-api-key)."
+  description = "API keys to create, one per client (e.g. web, discord); every route but POST /discord (signed by Discord) needs one (x-api-key)."
   type        = list(string)
   default     = ["web", "discord"]
 }
@@ -448,6 +448,17 @@ variable "api_throttle_burst_limit" {
 variable "api_quota_per_day" {
   description = "Requests per API key per day."
   type        = number
+}
+
+variable "discord_public_key" {
+  description = "Public Key of the environment's Discord application (Developer Portal, General Information): 64 hex characters. discord_handler (POST /discord, no API key) verifies every interaction's Ed25519 signature with it. Public, not a secret. null: the function is deployed but refuses every request with 401, so Discord will not accept the endpoint until it is set (docs/discord.md)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.discord_public_key == null ? true : can(regex("^[0-9a-fA-F]{64}$", var.discord_public_key))
+    error_message = "Set discord_public_key to the Discord application's Public Key, the 64 hexadecimal characters under General Information in the Developer Portal (not the bot token, not the application ID), or leave it null to refuse every Discord request."
+  }
 }
 
 variable "api_manage_account_cloudwatch_role" {

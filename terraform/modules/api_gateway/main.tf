@@ -12,6 +12,11 @@ locals {
   account   = data.aws_caller_identity.current.account_id
 
   routes = { for r in var.routes : "${r.method} ${r.path}" => r }
+  # Routes behind the Cognito authorizer (when there is one): keyless routes authenticate in
+  # their function, and jwt_exempt_paths keep API-key-only access.
+  jwt_routes = {
+    for k, r in local.routes : k => r if local.jwt && r.api_key_required && !contains(var.jwt_exempt_paths, r.path)
+  }
 
   # API Gateway builds paths from one resource per segment, each the child of the previous
   # one. A resource cannot reference its own for_each siblings, so there is one resource
@@ -162,9 +167,9 @@ resource "aws_api_gateway_method" "route" {
   rest_api_id          = aws_api_gateway_rest_api.this.id
   resource_id          = local.resource_ids[each.value.path]
   http_method          = each.value.method
-  api_key_required     = true
-  authorization        = local.jwt && !contains(var.jwt_exempt_paths, each.value.path) ? "COGNITO_USER_POOLS" : "NONE"
-  authorizer_id        = local.jwt && !contains(var.jwt_exempt_paths, each.value.path) ? aws_api_gateway_authorizer.cognito[0].id : null
+  api_key_required     = each.value.api_key_required
+  authorization        = contains(keys(local.jwt_routes), each.key) ? "COGNITO_USER_POOLS" : "NONE"
+  authorizer_id        = contains(keys(local.jwt_routes), each.key) ? aws_api_gateway_authorizer.cognito[0].id : null
   request_validator_id = aws_api_gateway_request_validator.params.id
   request_parameters = {
     for name in flatten(regexall("\\{([A-Za-z0-9_]+)\\}", each.value.path)) : "method.request.path.${name}" => true

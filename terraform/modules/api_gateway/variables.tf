@@ -9,12 +9,13 @@ variable "name_prefix" {
 }
 
 variable "routes" {
-  description = "The HTTP routes (kass.api.routes.HTTP_ROUTES) with the function serving each: [{method, path, function_name, invoke_arn}]. Paths use API Gateway syntax (`/conversations/{conversation_id}`), at most 4 segments."
+  description = "The HTTP routes (kass.api.routes.HTTP_ROUTES) with the function serving each: [{method, path, function_name, invoke_arn, api_key_required}]. Paths use API Gateway syntax (`/conversations/{conversation_id}`), at most 4 segments. api_key_required (default true) false: neither API key nor Cognito JWT, for a caller that can send neither and whose function authenticates it (Discord's signed interactions, POST /discord)."
   type = list(object({
-    method        = string
-    path          = string
-    function_name = string
-    invoke_arn    = string
+    method           = string
+    path             = string
+    function_name    = string
+    invoke_arn       = string
+    api_key_required = optional(bool, true)
   }))
 
   validation {
@@ -57,7 +58,7 @@ variable "stage_name" {
 # --- keys, throttling, quota -----------------------------------------------------------------
 
 variable "api_key_names" {
-  description = "API keys to create (one per client: web page, Discord bot, CI...); every route requires a key (x-api-key header)."
+  description = "API keys to create (one per client: web page, CI...); every route requires a key (x-api-key header) unless it sets api_key_required = false."
   type        = list(string)
   default     = ["default"]
 

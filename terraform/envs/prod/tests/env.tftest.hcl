@@ -209,6 +209,18 @@ run "plans_with_known_values_through_the_modules_validations" {
     error_message = "The API and web URLs come from the api_gateway and frontend modules."
   }
   assert {
+    condition     = output.discord_interactions_url == "${output.api_url}/discord"
+    error_message = "Discord's Interactions Endpoint URL is the stage URL + /discord."
+  }
+  assert {
+    condition     = [for r in local.http_routes : r.path if !try(r.api_key_required, true)] == ["/discord"]
+    error_message = "Only POST /discord is keyless (Discord signs its requests); every other route needs the API key."
+  }
+  assert {
+    condition     = local.discord_handler_arn == "arn:aws:lambda:${var.region}:${var.account_id}:function:${output.function_names.discord_handler}"
+    error_message = "The ARN discord_handler may invoke (its own worker) is the deployed function's."
+  }
+  assert {
     condition     = output.nat_gateway_public_ip == (var.vpc_enabled && var.vpc_nat_gateway_enabled ? "203.0.113.10" : null)
     error_message = "With the VPC and vpc_nat_gateway_enabled, nat_gateway_public_ip is the NAT's Elastic IP (to allow-list); otherwise null."
   }
@@ -289,6 +301,14 @@ run "missing_function_sizing_is_rejected" {
     }
   }
   expect_failures = [var.functions]
+}
+
+run "discord_bot_token_instead_of_public_key_is_rejected" {
+  command = plan
+  variables {
+    discord_public_key = "MTI0MDAwMDAwMDAwMDAwMDAwMA.GxYzAb.abcdefghijklmnopqrstuvwxyz0123456789AB"
+  }
+  expect_failures = [var.discord_public_key]
 }
 
 run "secret_looking_function_environment_is_rejected" {

@@ -44,6 +44,7 @@ variables {
     { method = "GET", path = "/conversations/{conversation_id}", function_name = "kass-dev-orchestrator", invoke_arn = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-orchestrator/invocations" },
     { method = "GET", path = "/health", function_name = "kass-dev-orchestrator", invoke_arn = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-orchestrator/invocations" },
     { method = "POST", path = "/search", function_name = "kass-dev-vector_search", invoke_arn = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-vector_search/invocations" },
+    { method = "POST", path = "/discord", function_name = "kass-dev-discord-handler", invoke_arn = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-discord-handler/invocations", api_key_required = false },
   ]
 }
 
@@ -51,7 +52,7 @@ run "builds_the_route_tree_with_keys_and_scoped_permissions" {
   command = plan
 
   assert {
-    condition     = toset(keys(aws_api_gateway_resource.depth1)) == toset(["chat", "conversations", "health", "search"]) && toset(keys(aws_api_gateway_resource.depth2)) == toset(["conversations/{conversation_id}"])
+    condition     = toset(keys(aws_api_gateway_resource.depth1)) == toset(["chat", "conversations", "health", "search", "discord"]) && toset(keys(aws_api_gateway_resource.depth2)) == toset(["conversations/{conversation_id}"])
     error_message = "One resource per path segment, nested under its parent."
   }
 
@@ -61,8 +62,8 @@ run "builds_the_route_tree_with_keys_and_scoped_permissions" {
   }
 
   assert {
-    condition     = alltrue([for m in aws_api_gateway_method.route : m.api_key_required])
-    error_message = "Every route requires an API key."
+    condition     = [for k, m in aws_api_gateway_method.route : k if !m.api_key_required] == ["POST /discord"] && aws_api_gateway_method.route["POST /discord"].authorization == "NONE"
+    error_message = "Every route requires an API key except POST /discord (api_key_required = false: Discord signs its requests)."
   }
 
   assert {
@@ -134,7 +135,12 @@ run "cognito_cors_and_websocket" {
   }
 
   assert {
-    condition     = length(aws_api_gateway_method.cors) == 5 && aws_api_gateway_integration_response.cors["/conversations"].response_parameters["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
+    condition     = aws_api_gateway_method.route["POST /discord"].authorization == "NONE" && !aws_api_gateway_method.route["POST /discord"].api_key_required
+    error_message = "A keyless route takes no JWT either: its function authenticates the caller."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_method.cors) == 6 && aws_api_gateway_integration_response.cors["/conversations"].response_parameters["method.response.header.Access-Control-Allow-Methods"] == "'GET,OPTIONS'"
     error_message = "One preflight per path, listing that path's methods."
   }
 

@@ -240,6 +240,10 @@ class CreatedTicket(BaseModel):
 
 
 class TicketTracker(Protocol):
+    def check_project(self, project_key: str) -> None:
+        """NotFound when no such project exists (checked before a ticket is even proposed)."""
+        ...
+
     def create_issue(self, draft: TicketDraft) -> CreatedTicket: ...
 
 

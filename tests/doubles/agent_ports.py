@@ -22,9 +22,12 @@ class RecordingTickets:
         self.projects = set(projects)
         self.created: list[TicketDraft] = []
 
+    def check_project(self, project_key: str) -> None:
+        if project_key not in self.projects:
+            raise NotFound(f"Backlog project {project_key} does not exist")
+
     def create_issue(self, draft: TicketDraft) -> CreatedTicket:
-        if draft.project_key not in self.projects:
-            raise NotFound(f"Backlog project {draft.project_key} does not exist")
+        self.check_project(draft.project_key)
         self.created.append(draft)
         key = f"{draft.project_key}-{len(self.created)}"
         return CreatedTicket(key=key, url=f"https://team.backlog.com/view/{key}")

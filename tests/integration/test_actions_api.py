@@ -139,14 +139,18 @@ def test_given_a_cancelled_proposal_when_confirmed_then_refused_and_nothing_crea
     assert status in (400, 404) and len(backlog.created) == before
 
 
-def test_given_an_unknown_project_when_confirmed_then_404_and_nothing_created(offline, backlog):
-    _, body = post(offline, "/chat", {"message": "/ticket NOPE Something"})
+def test_given_an_unknown_project_when_a_ticket_is_asked_then_404_and_nothing_proposed(
+    offline, backlog
+):
     before = len(backlog.created)
+    audit_before = offline.lambda_handler(rest_event("GET", "/audit", subject="alice"), context())
 
-    status, error = confirm(offline, body["actions"][0]["id"])
+    status, error = post(offline, "/chat", {"message": "/ticket NOPE Something"})
 
+    audit_after = offline.lambda_handler(rest_event("GET", "/audit", subject="alice"), context())
     assert status == 404 and "NOPE" in error["message"]
     assert len(backlog.created) == before
+    assert json_body(audit_after) == json_body(audit_before), "no proposal was stored"
 
 
 def test_given_an_unknown_command_when_posted_then_400_with_usage(offline):

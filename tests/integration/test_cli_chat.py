@@ -87,10 +87,8 @@ def test_given_a_cancelled_proposal_when_confirmed_then_refused_and_nothing_writ
     assert outbox_files(tmp_path) == []
 
 
-def test_given_an_unknown_project_when_confirmed_then_not_found_lists_known_ones(tmp_path):
-    action_id = proposal_id(run(tmp_path, "chat", "/ticket APP Broken").stdout)
-
-    result = run(tmp_path, "confirm", action_id)
+def test_given_an_unknown_project_when_a_ticket_is_asked_then_not_found_lists_known_ones(tmp_path):
+    result = run(tmp_path, "chat", "/ticket APP Broken")
 
     assert result.exit_code == 4
     assert "no Backlog project APP (known projects: TSB)" in result.output

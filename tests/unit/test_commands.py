@@ -206,12 +206,22 @@ def test_given_expired_proposal_when_confirmed_then_clear_error_and_nothing_crea
     assert store.audit("u1")[0].event == "refused"
 
 
-def test_given_unknown_project_when_confirmed_then_not_found_and_action_failed(world):
+def test_given_unknown_project_when_a_ticket_is_asked_then_not_found_and_nothing_stored(world):
     deps, store, tickets, _ = world
-    action = handle_command("/ticket NOPE Login fails", user_id="u1", deps=deps).action
-    assert action is not None
 
     with pytest.raises(NotFound, match="NOPE does not exist"):
+        handle_command("/ticket NOPE Login fails", user_id="u1", deps=deps)
+
+    assert tickets.created == [] and store.audit("u1") == []
+
+
+def test_given_project_gone_before_confirm_when_confirmed_then_not_found_and_action_failed(world):
+    deps, store, tickets, _ = world
+    action = handle_command("/ticket APP Login fails", user_id="u1", deps=deps).action
+    assert action is not None
+    tickets.projects.discard("APP")  # archived or deleted between proposal and confirmation
+
+    with pytest.raises(NotFound, match="APP does not exist"):
         handle_command(f"/confirm {action.id}", user_id="u1", deps=deps)
     with pytest.raises(InvalidInput, match="failed"):
         handle_command(f"/confirm {action.id}", user_id="u1", deps=deps)
@@ -219,7 +229,7 @@ def test_given_unknown_project_when_confirmed_then_not_found_and_action_failed(w
     assert tickets.created == []
     stored = store.get(action.id)
     assert stored is not None and stored.status == "failed"
-    assert "NOPE does not exist" in (stored.error or "")
+    assert "APP does not exist" in (stored.error or "")
     assert [e.event for e in store.audit("u1")][:2] == ["refused", "failed"]
 
 

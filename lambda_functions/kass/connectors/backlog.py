@@ -335,6 +335,9 @@ class BacklogTickets:
     def __init__(self, client: BacklogClient) -> None:
         self.client = client
 
+    def check_project(self, project_key: str) -> None:
+        self.client.project(project_key)  # NotFound names the key
+
     def create_issue(self, draft: TicketDraft) -> CreatedTicket:
         project = self.client.project(draft.project_key)  # NotFound names the key
         issue_type = _pick(

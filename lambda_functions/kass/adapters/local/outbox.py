@@ -51,17 +51,12 @@ class BacklogOutbox:
         self._known = known
         self._clock = clock
 
+    def check_project(self, project_key: str) -> None:
+        self._numbers(project_key)
+
     def create_issue(self, draft: TicketDraft) -> CreatedTicket:
         project = draft.project_key
-        filed = self.filed()
-        known = dict(self._known())
-        for key, number in highest_numbers(set(filed)).items():
-            known[key] = max(known.get(key, 0), number)
-        if project not in known:
-            listed = ", ".join(sorted(known)) or (
-                "none; ingest Backlog issues or set KASS_LOCAL_BACKLOG_PROJECTS"
-            )
-            raise NotFound(f"no Backlog project {project} (known projects: {listed})")
+        known = self._numbers(project)
         self.folder.mkdir(parents=True, exist_ok=True)
         number = known[project] + 1
         while True:
@@ -70,6 +65,18 @@ class BacklogOutbox:
                 break
             number += 1  # taken meanwhile by another writer: the next number
         return CreatedTicket(key=key, url=(self.folder / f"{key}.json").resolve().as_uri())
+
+    def _numbers(self, project: str) -> dict[str, int]:
+        """Highest issue number per known project; NotFound when `project` is not one."""
+        known = dict(self._known())
+        for key, number in highest_numbers(set(self.filed())).items():
+            known[key] = max(known.get(key, 0), number)
+        if project not in known:
+            listed = ", ".join(sorted(known)) or (
+                "none; ingest Backlog issues or set KASS_LOCAL_BACKLOG_PROJECTS"
+            )
+            raise NotFound(f"no Backlog project {project} (known projects: {listed})")
+        return known
 
     def filed(self) -> list[str]:
         """Issue keys in the outbox (file names without `.json`)."""

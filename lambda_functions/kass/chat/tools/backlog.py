@@ -38,12 +38,13 @@ def propose_ticket(
     priority: str | None = None,
 ) -> ProposedAction:
     """Validate the draft and store it as a proposal of `turn.user_id` (no ticket is created)."""
-    deps.require("tickets", "Backlog", "set the Backlog connector settings")
+    tickets = deps.require("tickets", "Backlog", "set the Backlog connector settings")
     key = project_key.strip().upper()
     if not PROJECT_KEY.match(key):
         raise InvalidInput(
             f"{project_key!r} is not a Backlog project key (letters, digits, _; e.g. APP)"
         )
+    tickets.check_project(key)  # a ticket for a project that does not exist is not proposed
     try:
         draft = TicketDraft(
             project_key=key,

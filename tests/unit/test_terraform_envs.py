@@ -69,8 +69,8 @@ def test_given_envs_dir_then_it_holds_exactly_dev_staging_prod() -> None:
 def test_given_shared_file_then_it_is_identical_in_every_env(name: str) -> None:
     texts = {env: (ENVS_DIR / env / name).read_bytes() for env in ENVS}
     assert texts["staging"] == texts["dev"] and texts["prod"] == texts["dev"], (
-        f"terraform/envs/*/{name} differ: copy the change to every environment "
-        "(values belong in terraform.tfvars)"
+        f"terraform/envs/*/{name} differ: staging and prod link to dev's file; "
+        "values belong in terraform.tfvars"
     )
 
 

@@ -1,6 +1,6 @@
-# One kass environment: module calls and the values that wire them. This file is identical in
-# envs/dev, envs/staging and envs/prod (a unit test compares them); what differs between the
-# environments is only in terraform.tfvars and backend.hcl. Code comes prebuilt from
+# One kass environment: module calls and the values that wire them. envs/staging and envs/prod
+# link to this file (and to variables.tf, outputs.tf, versions.tf, backend.tf, tests/): what
+# differs between the environments is only in terraform.tfvars and backend.hcl. Code comes prebuilt from
 # `make build` (dist/); Terraform never builds it.
 #
 #   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)

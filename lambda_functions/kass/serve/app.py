@@ -33,6 +33,7 @@ from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute
 from starlette.routing import Route as StarletteRoute
 from starlette.types import Receive, Scope, Send
 
@@ -61,20 +62,26 @@ def create_app(
     routes: Sequence[Route] = HTTP_ROUTES,
     watcher: RawFolderWatcher | None = None,
     stage: str = LOCAL_STAGE,
+    extra_routes: Sequence[BaseRoute] = (),
 ) -> Starlette:
-    """The server app: `routes` served by `functions`; `watcher` runs while the app does."""
+    """The server app: `routes` served by `functions`; `watcher` runs while the app does.
+
+    `extra_routes` (the web page, the WebSocket stream) are matched after the API's resources
+    and before the catch-all that answers API Gateway's 403.
+    """
     resources: dict[str, dict[str, str]] = defaultdict(dict)
     for route in routes:
         if route.function not in functions:
             raise ValueError(f"route {route.method} {route.path} names unknown {route.function!r}")
         resources[route.path][route.method.upper()] = route.function
-    table: list[StarletteRoute] = []
+    table: list[BaseRoute] = []
     for resource, methods in resources.items():
         endpoint = _endpoint(resource, methods, functions, stage)
         template = _GREEDY.sub(r"{\1:path}", resource)
         table.append(StarletteRoute(template, _AnyMethod(endpoint)))
         if template != "/":
             table.append(StarletteRoute(template + "/", _AnyMethod(endpoint)))
+    table.extend(extra_routes)
     table.append(StarletteRoute("/{anything:path}", _AnyMethod(_unknown_resource)))
 
     @contextlib.asynccontextmanager

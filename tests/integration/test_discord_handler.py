@@ -339,6 +339,20 @@ def test_given_a_proposal_when_cancel_clicked_then_cancelled_and_buttons_removed
     assert len(backlog.created) == before
 
 
+
+def test_given_a_proposal_when_the_confirm_slash_command_is_used_then_exactly_one_issue(
+    handler, discord, backlog
+):
+    action_id, text = propose(handler, discord, "Confirmed by command")
+    before = len(backlog.created)
+    assert f"/confirm {action_id}" in text  # what the proposal tells the user holds in Discord
+
+    deliver(handler, signed_event(command("confirm", id=action_id)))
+    deliver(handler, signed_event(command("confirm", id=action_id)))  # a second, new command
+
+    assert len(backlog.created) == before + 1
+    assert backlog.created[-1]["summary"] == "Confirmed by command"
+
 # -- what the user can fix: an ephemeral message at once, never a 500 --------------------------
 @pytest.mark.parametrize(
     ("payload", "fragment"),
@@ -473,8 +487,8 @@ def test_given_a_bot_token_when_registering_for_a_guild_then_the_command_set_is_
 
     assert code == 0
     names = [c["name"] for c in discord.commands[f"{APP_ID}/guilds/42"]]
-    assert names == ["ask", "ticket", "summarize", "review", "Ask kass"]
-    assert "registered 5 commands for guild 42" in capsys.readouterr().out
+    assert names == ["ask", "ticket", "summarize", "review", "confirm", "cancel", "Ask kass"]
+    assert "registered 7 commands for guild 42" in capsys.readouterr().out
 
 
 @pytest.mark.parametrize(

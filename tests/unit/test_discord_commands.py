@@ -31,7 +31,8 @@ def command(name: str, _type: int = 1, **options: object) -> CommandData:
 def test_given_the_definitions_when_checked_against_discord_limits_then_all_valid():
     commands = application_commands(max_chars=4000)
 
-    assert {c["name"] for c in commands} == {"ask", "ticket", "summarize", "review", ASK_MESSAGE}
+    names = {c["name"] for c in commands}
+    assert names == {"ask", "ticket", "summarize", "review", "confirm", "cancel", ASK_MESSAGE}
     for definition in commands:
         if definition["type"] == 1:
             assert NAME.match(definition["name"]) and definition["name"].islower()
@@ -71,6 +72,8 @@ def test_given_a_large_question_limit_when_defined_then_capped_at_discords_6000(
             "/summarize incidents 1715650320.000100",
         ),
         (command("review", merge_request="team/app!42"), "/review team/app!42"),
+        (command("confirm", id=" act_01JABC "), "/confirm act_01JABC"),
+        (command("cancel", id="act_01JABC"), "/cancel act_01JABC"),
     ],
 )
 def test_given_each_command_when_mapped_then_kass_chat_text_that_parses(data, text):
@@ -108,6 +111,8 @@ def test_given_the_message_command_when_mapped_then_the_messages_text_is_the_que
         (command("summarize", link="https://x", channel="c"), "either link, or channel and ts"),
         (command("summarize", channel="incidents"), "either link, or channel and ts"),
         (command("review", merge_request="a b"), "merge_request must be one word"),
+        (command("confirm"), "/confirm needs id"),
+        (command("cancel", id="act_1 act_2"), "id must be one word"),
         (command("review", merge_request="g/p!" + "9" * 400), "/review is 412 characters"),
         (
             CommandData.model_validate({"name": ASK_MESSAGE, "type": 3, "target_id": "1"}),

@@ -2,7 +2,8 @@
 the text kass.chat understands.
 
 https://discord.com/developers/docs/interactions/application-commands
-Four slash commands mirror kass.chat.commands; "Ask kass" is a message context-menu command,
+Six slash commands mirror kass.chat.commands (/confirm and /cancel besides the buttons, so the
+proposal text's "confirm with /confirm <id>" holds in Discord too); "Ask kass" is a message context-menu command,
 kass's form of "mention the bot in a thread": an interactions endpoint never receives plain
 messages (those come only over the Gateway, a long-lived WebSocket a Lambda cannot hold), so the
 user picks a message (Apps > Ask kass) and its text is the question.
@@ -87,6 +88,17 @@ def application_commands(max_chars: int = 4000) -> list[dict[str, Any]]:
                 )
             ],
         },
+        *(
+            {
+                "type": CommandType.CHAT_INPUT,
+                "name": verb,
+                "description": f"{verb.capitalize()} an action kass proposed to you (or use its button)",
+                "options": [
+                    _option("id", "The action id, e.g. act_01J…", required=True, max_length=64)
+                ],
+            }
+            for verb in ("confirm", "cancel")
+        ),
         {"type": CommandType.MESSAGE, "name": ASK_MESSAGE},
     ]
 
@@ -135,6 +147,8 @@ def _command_text(name: str, values: dict[str, str]) -> str:
         if channel and ts and not link:
             return f"/summarize {_word(channel, 'channel')} {_word(ts, 'ts')}"
         raise InvalidInput("/summarize takes either link, or channel and ts")
+    if name in ("confirm", "cancel"):
+        return f"/{name} {_word(_required(values, name, 'id'), 'id')}"
     merge_request = _required(values, "review", "merge_request")
     return f"/review {_word(merge_request, 'merge_request')}"
 

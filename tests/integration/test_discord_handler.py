@@ -339,7 +339,6 @@ def test_given_a_proposal_when_cancel_clicked_then_cancelled_and_buttons_removed
     assert len(backlog.created) == before
 
 
-
 def test_given_a_proposal_when_the_confirm_slash_command_is_used_then_exactly_one_issue(
     handler, discord, backlog
 ):
@@ -352,6 +351,7 @@ def test_given_a_proposal_when_the_confirm_slash_command_is_used_then_exactly_on
 
     assert len(backlog.created) == before + 1
     assert backlog.created[-1]["summary"] == "Confirmed by command"
+
 
 # -- what the user can fix: an ephemeral message at once, never a 500 --------------------------
 @pytest.mark.parametrize(

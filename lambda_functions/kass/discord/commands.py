@@ -3,10 +3,10 @@ the text kass.chat understands.
 
 https://discord.com/developers/docs/interactions/application-commands
 Six slash commands mirror kass.chat.commands (/confirm and /cancel besides the buttons, so the
-proposal text's "confirm with /confirm <id>" holds in Discord too); "Ask kass" is a message context-menu command,
-kass's form of "mention the bot in a thread": an interactions endpoint never receives plain
-messages (those come only over the Gateway, a long-lived WebSocket a Lambda cannot hold), so the
-user picks a message (Apps > Ask kass) and its text is the question.
+proposal text's "confirm with /confirm <id>" holds in Discord too); "Ask kass" is a message
+context-menu command, kass's form of "mention the bot in a thread": an interactions endpoint
+never receives plain messages (those come only over the Gateway, a long-lived WebSocket a Lambda
+cannot hold), so the user picks a message (Apps > Ask kass) and its text is the question.
 
 Mapping checks what Discord's client also checks (required options, lengths), because anyone
 holding a valid signature path (or a future client) may send anything: an unknown option, an
@@ -92,7 +92,7 @@ def application_commands(max_chars: int = 4000) -> list[dict[str, Any]]:
             {
                 "type": CommandType.CHAT_INPUT,
                 "name": verb,
-                "description": f"{verb.capitalize()} an action kass proposed to you (or use its button)",
+                "description": f"{verb.capitalize()} a proposed action (or use its button)",
                 "options": [
                     _option("id", "The action id, e.g. act_01J…", required=True, max_length=64)
                 ],

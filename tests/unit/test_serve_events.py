@@ -343,3 +343,63 @@ def test_given_a_batch_response_when_read_then_failures_follow_lambdas_rules(res
 )
 def test_given_a_key_when_filtered_then_only_documents_pass(key, expected):
     assert is_document_key(key) is expected
+
+
+# -- API Gateway WebSocket API --------------------------------------------------------------------
+def _websocket_event(route_key: str, **fields):
+    from kass.serve.events import api_gateway_websocket_event
+
+    return api_gateway_websocket_event(
+        route_key,
+        connection_id="L0SM9cOFvHcCIhw=",
+        connected_at_ms=1_770_660_703_419,
+        domain_name="a1b2c3d4e5.execute-api.us-east-1.amazonaws.com",
+        source_ip="192.0.2.10",
+        user_agent="test-agent",
+        stage="dev",
+        **fields,
+    )
+
+
+def test_given_a_connect_when_built_then_powertools_parses_it_with_headers_and_query():
+    from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketConnectEventModel
+
+    event = _websocket_event(
+        "$connect", headers={"Host": ["h"], "X-Many": ["a", "b"]}, query={"api_key": ["k"]}
+    )
+
+    parsed = parse(event=event, model=APIGatewayWebSocketConnectEventModel)
+    assert parsed.request_context.event_type == "CONNECT"
+    assert parsed.request_context.connection_id == "L0SM9cOFvHcCIhw="
+    assert parsed.headers == {"Host": "h", "X-Many": "b"}
+    assert event["queryStringParameters"] == {"api_key": "k"}
+    assert event["requestContext"]["identity"]["userAgent"] == "test-agent"
+
+
+def test_given_a_message_when_built_then_powertools_parses_it_and_binary_is_base64():
+    from aws_lambda_powertools.utilities.parser.models import APIGatewayWebSocketMessageEventModel
+
+    text = _websocket_event("$default", body='{"action":"ping"}')
+    binary = _websocket_event("$default", body=b"\xff\x00")
+
+    parsed = parse(event=text, model=APIGatewayWebSocketMessageEventModel)
+    assert parsed.request_context.event_type == "MESSAGE" and parsed.body == '{"action":"ping"}'
+    assert text["isBase64Encoded"] is False and "headers" not in text
+    assert binary["isBase64Encoded"] is True
+    assert base64.b64decode(binary["body"]) == b"\xff\x00"
+    assert text["requestContext"]["messageId"] != binary["requestContext"]["messageId"]
+
+
+def test_given_a_disconnect_when_built_then_powertools_parses_the_close_code_and_reason():
+    from aws_lambda_powertools.utilities.parser.models import (
+        APIGatewayWebSocketDisconnectEventModel,
+    )
+
+    event = _websocket_event(
+        "$disconnect", headers={}, disconnect_status_code=1001, disconnect_reason="going away"
+    )
+
+    parsed = parse(event=event, model=APIGatewayWebSocketDisconnectEventModel)
+    assert parsed.request_context.disconnect_status_code == 1001
+    assert parsed.request_context.disconnect_reason == "going away"
+    assert "queryStringParameters" not in event

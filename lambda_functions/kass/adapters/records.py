@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from kass.errors import InvalidInput
@@ -17,6 +17,7 @@ from kass.models import Message
 
 TITLE_CHARS = 80
 MAX_KEY_BYTES = 1024  # DynamoDB's limit for a sort key; partition keys allow 2048
+CONNECTION_MAX_AGE = timedelta(hours=2)  # API Gateway closes WebSocket connections after 2 h
 
 
 def sort_time(moment: datetime) -> str:
@@ -26,6 +27,11 @@ def sort_time(moment: datetime) -> str:
 
 def epoch_seconds(moment: datetime) -> int:
     return int(utc(moment).timestamp())
+
+
+def connection_expiry(connected_at: datetime) -> int:
+    """Epoch seconds after which a WebSocket connection cannot be open any more."""
+    return epoch_seconds(connected_at + CONNECTION_MAX_AGE)
 
 
 def conversation_title(question: str) -> str:

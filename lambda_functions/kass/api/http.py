@@ -8,6 +8,8 @@ offending field named; anything else is a bug: logged with its traceback, answer
 
 from __future__ import annotations
 
+import hashlib
+from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
@@ -42,6 +44,22 @@ ERROR_RESPONSES: dict[int, dict[str, Any]] = {
 }
 
 
+def product_error(error: KassError) -> tuple[HTTPStatus, str, str]:
+    """Status, error code and one-line message of a product error (REST and WebSocket alike)."""
+    for cls, status, code in _STATUS:
+        if isinstance(error, cls):
+            return status, code, str(error)
+    logger.warning("service unavailable", extra={"error": str(error)})
+    return HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", str(error)
+
+
+def validation_error(first: Mapping[str, Any], root: str = "body") -> tuple[HTTPStatus, str, str]:
+    """422 naming the offending field, from the first pydantic error of a request `root`."""
+    where = ".".join(str(part) for part in first.get("loc", ()) if part != root)
+    message = first.get("msg") or first.get("type", "invalid")
+    return HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"{where or root}: {message}"
+
+
 def error_response(status: HTTPStatus | int, error: str, message: str) -> Response:
     return Response(
         status_code=int(status),
@@ -56,22 +74,14 @@ def make_resolver(title: str, description: str) -> APIGatewayRestResolver:
 
     @app.exception_handler(KassError)
     def _product_error(error: KassError) -> Response:
-        for cls, status, code in _STATUS:
-            if isinstance(error, cls):
-                return error_response(status, code, str(error))
-        logger.warning("service unavailable", extra={"error": str(error)})
-        return error_response(HTTPStatus.SERVICE_UNAVAILABLE, "unavailable", str(error))
+        return error_response(*product_error(error))
 
     @app.exception_handler(RequestValidationError)
     def _validation_error(error: RequestValidationError) -> Response:
         first = error.errors()[0]
         if first.get("type") == "json_invalid":
             return error_response(HTTPStatus.BAD_REQUEST, "invalid_json", "body is not valid JSON")
-        where = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
-        message = first.get("msg") or first.get("type", "invalid")
-        return error_response(
-            HTTPStatus.UNPROCESSABLE_ENTITY, "invalid_request", f"{where or 'body'}: {message}"
-        )
+        return error_response(*validation_error(first))
 
     @app.not_found
     def _not_found(_: NotFoundError) -> Response:
@@ -86,13 +96,31 @@ def make_resolver(title: str, description: str) -> APIGatewayRestResolver:
 
 
 def caller_id(app: APIGatewayRestResolver) -> str:
+    """Who is asking (see `caller_id_of`) in the current REST event."""
+    return caller_id_of(app.current_event.raw_event.get("requestContext") or {})
+
+
+def caller_id_of(request_context: Mapping[str, Any]) -> str:
     """Who is asking: the JWT subject, else the Lambda authorizer's principal, else the API key.
 
     Conversations are private to this id. Without any authorizer (local runs) everyone is
-    "anonymous" and shares one conversation list.
+    "anonymous" and shares one conversation list. `request_context` is an API Gateway proxy
+    event's `requestContext` (REST or WebSocket). A key is named by `key_principal`, the
+    principal the WebSocket authorizer gives the same key, so one key is one user on both APIs.
     """
-    context = app.current_event.request_context
-    authorizer = context.authorizer
-    claims = authorizer.claims or {}
-    subject = claims.get("sub") or authorizer.principal_id or context.identity.api_key_id
+    authorizer = request_context.get("authorizer") or {}
+    identity = request_context.get("identity") or {}
+    claims = authorizer.get("claims") or {}
+    key = identity.get("apiKey")
+    subject = (
+        claims.get("sub")
+        or authorizer.get("principalId")
+        or (key_principal(key) if key else None)
+        or identity.get("apiKeyId")
+    )
     return str(subject) if subject else "anonymous"
+
+
+def key_principal(key: str) -> str:
+    """The caller id of an API key: stable, and useless for calling the API."""
+    return "apikey-" + hashlib.sha256(key.encode("utf-8")).hexdigest()[:24]

@@ -12,6 +12,7 @@ FUNCTIONS: tuple[str, ...] = (
     "document_processor",
     "data_fetcher",
     "discord_handler",
+    "stream_handler",
 )
 
 FUNCTIONS_DIR = Path(__file__).resolve().parents[2]  # lambda_functions/

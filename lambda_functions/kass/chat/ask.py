@@ -5,10 +5,16 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 
 from kass.chat.citations import resolve_citations
-from kass.chat.router import ModelRouter, TierFailure, run_with_fallback, write_reply
+from kass.chat.router import (
+    FallbackStream,
+    ModelRouter,
+    TierFailure,
+    run_with_fallback,
+    write_reply,
+)
 from kass.language import cjk_coverage, is_japanese, is_mostly_cjk
 from kass.models import Answer, ModelReply, SearchHit
-from kass.ports import Answerer
+from kass.ports import Answerer, AnswerStream
 from kass.retrieval.search import Searcher, validate_query
 from kass.settings import AnswerSettings
 
@@ -58,11 +64,14 @@ def ask(
     filters: Mapping[str, str] | None = None,
     confidential: bool = False,
     on_failure: Callable[[TierFailure], None] | None = None,
+    stream: AnswerStream | None = None,
 ) -> Answer:
     """Answer `question` from the index, through the router's route with fallback.
 
     With a plain `Answerer` only that answerer writes. `on_failure` hears about every tier that
-    failed before one answered (the chat service logs and counts them).
+    failed before one answered (the chat service logs and counts them). `stream` receives the
+    answer as it is written (a tier failing after it had streamed: `restart`, see
+    `FallbackStream`); the returned answer, citations resolved, is the authoritative text.
     """
     question = validate_query(question, settings.max_question_chars)
     router = answerer if isinstance(answerer, ModelRouter) else ModelRouter.single(answerer)
@@ -73,6 +82,8 @@ def ask(
     route = router.plan(question, confidential=confidential, passages=passages)
     if not passages:
         # Nothing relevant: no model is called, so nothing is spent.
+        if stream is not None:
+            stream.delta(nothing_found(question))
         return Answer(
             question=question,
             text=nothing_found(question),
@@ -81,9 +92,13 @@ def ask(
             route=list(route.tiers),
         )
 
+    tier_stream = FallbackStream(stream) if stream is not None else None
+
     def attempt(tier: str) -> ModelReply:
         answerer = router.answerer(tier, confidential=route.confidential)
-        return write_reply(answerer, question, passages)
+        if tier_stream is not None:
+            tier_stream.begin(tier)
+        return write_reply(answerer, question, passages, tier_stream)
 
     ran = run_with_fallback(route, attempt, on_failure=on_failure)
     reply = ran.value

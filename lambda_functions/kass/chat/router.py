@@ -25,7 +25,7 @@ from kass.models import ModelReply, SearchHit
 
 if TYPE_CHECKING:
     from kass.llm.pricing import PriceTable
-    from kass.ports import Answerer
+    from kass.ports import Answerer, AnswerStream
     from kass.settings import Settings
 
 T = TypeVar("T")
@@ -301,11 +301,47 @@ class ModelRouter:
         return ran.value.text
 
 
-def write_reply(answerer: Answerer, question: str, passages: Sequence[SearchHit]) -> ModelReply:
-    """The answerer's reply with its usage (`reply`), or its bare text when it has no usage."""
+def write_reply(
+    answerer: Answerer,
+    question: str,
+    passages: Sequence[SearchHit],
+    stream: AnswerStream | None = None,
+) -> ModelReply:
+    """The answerer's reply with its usage (`reply`), or its bare text when it has no usage.
+
+    With `stream`, an answerer whose `reply` streams writes its text there as it comes; any
+    other answer (no model, no usage) goes there whole, as one delta.
+    """
     reply = getattr(answerer, "reply", None)
     if callable(reply):
-        result = reply(question, passages)
+        result = reply(question, passages) if stream is None else reply(question, passages, stream)
         if isinstance(result, ModelReply):
             return result
-    return ModelReply(text=answerer.answer(question, passages))
+    text = answerer.answer(question, passages)
+    if stream is not None and text:
+        stream.delta(text)
+    return ModelReply(text=text)
+
+
+class FallbackStream:
+    """One route's answer stream: before the next tier writes, a tier that failed after it had
+    streamed is disowned (`restart`), so the client never shows two tiers' text run together."""
+
+    def __init__(self, stream: AnswerStream) -> None:
+        self._stream = stream
+        self._streamed = False
+
+    def begin(self, tier: str) -> None:
+        """`tier` is about to write."""
+        if self._streamed:
+            self._stream.restart(tier)
+            self._streamed = False
+
+    def delta(self, text: str) -> None:
+        if text:
+            self._streamed = True
+            self._stream.delta(text)
+
+    def restart(self, tier: str) -> None:
+        self._streamed = False
+        self._stream.restart(tier)

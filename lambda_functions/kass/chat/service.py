@@ -40,6 +40,7 @@ from kass.models import Answer, Message
 from kass.retrieval.search import validate_filters, validate_query
 
 if TYPE_CHECKING:
+    from kass.ports import AnswerStream
     from kass.wiring import Runtime
 
 Clock = Callable[[], datetime]
@@ -50,8 +51,18 @@ def _utcnow() -> datetime:
 
 
 def chat(
-    request: ChatRequest, *, user_id: str, runtime: Runtime, clock: Clock = _utcnow
+    request: ChatRequest,
+    *,
+    user_id: str,
+    runtime: Runtime,
+    clock: Clock = _utcnow,
+    stream: AnswerStream | None = None,
 ) -> ChatResponse:
+    """One turn: the answer (or the agent's proposal), stored with the question.
+
+    `stream` receives the answer text while it is written (a cache hit: at once, whole);
+    slash commands and agent turns stream nothing: their reply is the response alone.
+    """
     settings = runtime.settings
     question = validate_query(request.message, settings.answer.max_question_chars)
     validate_filters(request.filters)
@@ -83,9 +94,11 @@ def chat(
     if turn is not None:
         answer, actions = turn.answer, turn.actions
     else:
-        answer, cached = _answer(question, request, runtime)
+        answer, cached = _answer(question, request, runtime, stream)
         if wants_tools(question) and not is_command(question):
             answer.text += COMMAND_HINT
+            if stream is not None:
+                stream.delta(COMMAND_HINT)
     record_answer(answer, cached=cached)
 
     store = runtime.conversations
@@ -113,7 +126,9 @@ def chat(
     )
 
 
-def _answer(question: str, request: ChatRequest, runtime: Runtime) -> tuple[Answer, bool]:
+def _answer(
+    question: str, request: ChatRequest, runtime: Runtime, stream: AnswerStream | None
+) -> tuple[Answer, bool]:
     """A cited answer from the response cache, else retrieval and the routed tiers."""
     settings = runtime.settings
     router = runtime.router
@@ -124,6 +139,8 @@ def _answer(question: str, request: ChatRequest, runtime: Runtime) -> tuple[Answ
     )
     answer = runtime.cache.get(key) if ttl else None
     if answer is not None:
+        if stream is not None:
+            stream.delta(answer.text)
         return answer, True
     answer = ask(
         question,
@@ -133,6 +150,7 @@ def _answer(question: str, request: ChatRequest, runtime: Runtime) -> tuple[Answ
         filters=request.filters,
         confidential=request.confidential,
         on_failure=record_fallback,
+        stream=stream,
     )
     # A fallback's answer is not cached: the next asker gets the better tier again.
     if ttl and not answer.fallbacks:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
+from langchain_core.messages import AIMessageChunk, BaseMessage, HumanMessage, SystemMessage
 
 from kass.errors import KassError
 from kass.language import is_japanese
@@ -21,6 +21,7 @@ from kass.llm.prompts import (
     JAPANESE_HINT,
 )
 from kass.models import ModelReply, SearchHit
+from kass.ports import AnswerStream
 
 
 class ChatModelAnswerer:
@@ -43,12 +44,23 @@ class ChatModelAnswerer:
     def answer(self, question: str, passages: Sequence[SearchHit]) -> str:
         return self.reply(question, passages).text
 
-    def reply(self, question: str, passages: Sequence[SearchHit]) -> ModelReply:
+    def reply(
+        self,
+        question: str,
+        passages: Sequence[SearchHit],
+        stream: AnswerStream | None = None,
+    ) -> ModelReply:
+        """The answer with its token usage; with `stream`, its text goes there as it comes."""
         if not passages:
             # Nothing to answer from: the caller says so without spending tokens.
             return ModelReply(text="")
+        messages = answer_messages(question, passages)
         try:
-            message = self._model.invoke(answer_messages(question, passages))
+            message = (
+                self._model.invoke(messages)
+                if stream is None
+                else _streamed(self._model, messages, stream)
+            )
         except KassError:
             raise
         except Exception as exc:
@@ -63,6 +75,19 @@ class ChatModelAnswerer:
             input_tokens=int(usage.get("input_tokens") or 0),
             output_tokens=int(usage.get("output_tokens") or 0),
         )
+
+
+def _streamed(
+    model: BaseChatModel, messages: list[BaseMessage], stream: AnswerStream
+) -> AIMessageChunk:
+    """The model's streamed chunks summed into one message (text and usage_metadata add up,
+    so the cost ledger is the same as `invoke`'s), each chunk's text passed on as it comes."""
+    message = AIMessageChunk(content="")
+    for chunk in model.stream(messages):
+        message += chunk
+        if text := chunk.text:
+            stream.delta(text)
+    return message
 
 
 def answer_messages(question: str, passages: Sequence[SearchHit]) -> list[BaseMessage]:

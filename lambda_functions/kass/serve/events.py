@@ -4,6 +4,8 @@
 - S3 event notifications as EventBridge delivers them ("Object Created" / "Object Deleted"),
   wrapped one per message in an SQS event, to the document processor (S3 → EventBridge rule →
   SQS queue → Lambda event source mapping).
+- API Gateway WebSocket API, Lambda proxy integration (`$connect`, `$default`, `$disconnect`),
+  to the stream handler.
 - A schedule's constant input, to the data fetcher.
 
 Field names follow the AWS documentation and Powertools' parser models (which the unit tests
@@ -142,6 +144,91 @@ def _request_time(moment: datetime) -> str:
     """CLF-like `22/Nov/2026:09:15:02 +0000`, with English month names whatever the locale."""
     utc = moment.astimezone(UTC)
     return f"{utc:%d}/{_MONTHS[utc.month - 1]}/{utc:%Y:%H:%M:%S} +0000"
+
+
+# ---------------------------------------------------------------------------------------------
+# API Gateway WebSocket API, Lambda proxy integration
+# ---------------------------------------------------------------------------------------------
+_WEBSOCKET_EVENT_TYPES = {"$connect": "CONNECT", "$disconnect": "DISCONNECT"}
+
+
+def new_connection_id() -> str:
+    """An id shaped like API Gateway's (`L0SM9cOFvHcCIhw=`): 11 random bytes, URL-safe base64,
+    so it travels in the management API's path unescaped."""
+    return base64.urlsafe_b64encode(uuid.uuid4().bytes[:11]).decode("ascii")
+
+
+def api_gateway_websocket_event(
+    route_key: str,
+    *,
+    connection_id: str,
+    connected_at_ms: int,
+    domain_name: str,
+    source_ip: str = "127.0.0.1",
+    user_agent: str | None = None,
+    headers: Mapping[str, Sequence[str]] | None = None,
+    query: Mapping[str, Sequence[str]] | None = None,
+    body: str | bytes | None = None,
+    disconnect_status_code: int = 1005,
+    disconnect_reason: str = "",
+    request_id: str | None = None,
+    stage: str = LOCAL_STAGE,
+    api_id: str = LOCAL_API_ID,
+    now: datetime | None = None,
+) -> dict[str, Any]:
+    """The event API Gateway sends for a WebSocket route (`$connect`, `$disconnect`, or a
+    message's route, `$default` here).
+
+    As in AWS: `$connect` carries the handshake's headers and query string (absent when there
+    is none), `$disconnect` the headers and the close code and reason, a message its frame as
+    `body` (a binary frame, given as bytes, base64-encoded); a message's identity holds only
+    the source IP.
+    """
+    moment = now or datetime.now(UTC)
+    event_type = _WEBSOCKET_EVENT_TYPES.get(route_key, "MESSAGE")
+    identity: dict[str, Any] = {"sourceIp": source_ip}
+    if event_type != "MESSAGE":
+        identity["userAgent"] = user_agent
+    context: dict[str, Any] = {"routeKey": route_key}
+    if event_type == "MESSAGE":
+        context["messageId"] = base64.urlsafe_b64encode(uuid.uuid4().bytes[:11]).decode()
+    if event_type == "DISCONNECT":
+        context["disconnectStatusCode"] = disconnect_status_code
+        context["disconnectReason"] = disconnect_reason
+    context.update(
+        {
+            "eventType": event_type,
+            "extendedRequestId": base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
+            "requestTime": _request_time(moment),
+            "messageDirection": "IN",
+            "stage": stage,
+            "connectedAt": connected_at_ms,
+            "requestTimeEpoch": int(moment.timestamp() * 1000),
+            "identity": identity,
+            "requestId": request_id or base64.b64encode(uuid.uuid4().bytes[:12]).decode(),
+            "domainName": domain_name,
+            "connectionId": connection_id,
+            "apiId": api_id,
+        }
+    )
+    event: dict[str, Any] = {}
+    if event_type != "MESSAGE":
+        header_values = {name: list(values) for name, values in (headers or {}).items()}
+        event["headers"] = {name: values[-1] for name, values in header_values.items() if values}
+        event["multiValueHeaders"] = header_values
+    if event_type == "CONNECT" and query:
+        query_values = {name: list(values) for name, values in query.items()}
+        event["queryStringParameters"] = {n: v[-1] for n, v in query_values.items() if v}
+        event["multiValueQueryStringParameters"] = query_values
+    event["requestContext"] = context
+    if event_type == "MESSAGE":
+        if isinstance(body, bytes):
+            event["body"], event["isBase64Encoded"] = base64.b64encode(body).decode("ascii"), True
+        else:
+            event["body"], event["isBase64Encoded"] = body or "", False
+    else:
+        event["isBase64Encoded"] = False
+    return event
 
 
 # ---------------------------------------------------------------------------------------------

@@ -37,6 +37,7 @@ TIMEOUTS_MS: dict[str, int] = {
     "document_processor": 300_000,
     "data_fetcher": 900_000,
     "discord_handler": 300_000,  # the worker's thread runs past the reply; Terraform's 300 s
+    "stream_handler": 300_000,  # a streamed turn is not bound by API Gateway's 29 s
 }
 
 _module_numbers = itertools.count()

@@ -54,6 +54,7 @@ IDEMPOTENCY_KEY = "id"
 IDEMPOTENCY_TTL_ATTRIBUTE = "expiration"
 ACTIONS_PARTITION_KEY = "pk"
 ACTIONS_SORT_KEY = "sk"
+CONNECTIONS_KEY = "connection_id"
 
 
 def _utcnow() -> datetime:
@@ -122,6 +123,11 @@ def actions_table_definition(table_name: str) -> dict[str, Any]:
     }
 
 
+def connections_table_definition(table_name: str) -> dict[str, Any]:
+    """Open WebSocket connections (`kass.adapters.aws.connections`); items expire by TTL."""
+    return _single_key_table(table_name, CONNECTIONS_KEY)
+
+
 def _single_key_table(table_name: str, key: str) -> dict[str, Any]:
     return {
         "TableName": table_name,
@@ -138,6 +144,7 @@ TABLES: dict[str, tuple[Callable[[str], dict[str, Any]], str | None]] = {
     "checkpoints": (checkpoint_table_definition, None),
     "idempotency": (idempotency_table_definition, IDEMPOTENCY_TTL_ATTRIBUTE),
     "actions": (actions_table_definition, TTL_ATTRIBUTE),
+    "connections": (connections_table_definition, TTL_ATTRIBUTE),
 }
 
 

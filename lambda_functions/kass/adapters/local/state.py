@@ -1,4 +1,4 @@
-"""SQLite adapters of the state ports: conversations, response cache, checkpoints.
+"""SQLite adapters of the state ports: conversations, response cache, checkpoints, connections.
 
 All of them (and the idempotency records, `kass.adapters.local.idempotency`) share one file,
 `settings.state_db`, with the same items and semantics as the DynamoDB tables: TTL honoured on
@@ -23,6 +23,7 @@ from pydantic import ValidationError
 from kass.adapters.records import (
     check_message_keys,
     citations_json,
+    connection_expiry,
     conversation_title,
     dump_state,
     epoch_seconds,
@@ -34,6 +35,7 @@ from kass.adapters.records import (
 )
 from kass.errors import KassError
 from kass.models import Answer, ConversationSummary, Message
+from kass.ports import StreamConnection
 
 Clock = Callable[[], datetime]
 Params = tuple[Any, ...] | dict[str, Any]
@@ -72,6 +74,12 @@ CREATE TABLE IF NOT EXISTS checkpoints (
     state TEXT,
     counter INTEGER,
     updated_at TEXT
+);
+CREATE TABLE IF NOT EXISTS connections (
+    connection_id TEXT PRIMARY KEY,
+    user_id TEXT NOT NULL,
+    connected_at TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
 );
 CREATE TABLE IF NOT EXISTS idempotency (
     id TEXT PRIMARY KEY,
@@ -334,6 +342,45 @@ class SqliteCheckpointStore:
         )
         for row in rows:
             yield row["name"], int(row["counter"])
+
+    def close(self) -> None:
+        self._db.close()
+
+
+class SqliteConnectionStore:
+    """Open WebSocket connections of `kass serve`, a row each (like the DynamoDB items)."""
+
+    def __init__(self, path: Path, *, clock: Clock = _utcnow) -> None:
+        self._db = SqliteDatabase(path, clock)
+        self._db.execute("DELETE FROM connections WHERE expires_at <= ?", (self._db.now(),))
+
+    def put(self, connection: StreamConnection) -> None:
+        require_key(connection.connection_id, "connection id")
+        self._db.execute(
+            "INSERT OR REPLACE INTO connections VALUES (?, ?, ?, ?)",
+            (
+                connection.connection_id,
+                connection.user_id,
+                connection.connected_at.isoformat(),
+                connection_expiry(connection.connected_at),
+            ),
+        )
+
+    def get(self, connection_id: str) -> StreamConnection | None:
+        rows = self._db.rows(
+            "SELECT * FROM connections WHERE connection_id = ? AND expires_at > ?",
+            (connection_id, self._db.now()),
+        )
+        if not rows:
+            return None
+        return StreamConnection(
+            connection_id=rows[0]["connection_id"],
+            user_id=rows[0]["user_id"],
+            connected_at=datetime.fromisoformat(rows[0]["connected_at"]),
+        )
+
+    def delete(self, connection_id: str) -> None:
+        self._db.execute("DELETE FROM connections WHERE connection_id = ?", (connection_id,))
 
     def close(self) -> None:
         self._db.close()

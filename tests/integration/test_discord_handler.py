@@ -22,6 +22,7 @@ from tests.doubles.backlog_api import BacklogDouble
 from tests.doubles.discord_api import DiscordDouble
 
 from kass.discord.dispatch import JOB_KEY
+from kass.discord.interactions import Interaction
 from kass.discord.messages import CONTENT_LIMIT, units
 
 # A job run on a local thread has no Lambda context to bound its in-progress record.
@@ -209,6 +210,36 @@ def test_given_ask_when_delivered_then_deferred_and_reply_edited_with_cited_link
     assert discord.calls("POST", payload["token"]) == []
 
 
+def in_channel(payload: dict, channel: str) -> dict:
+    return payload | {"channel_id": channel, "channel": {"id": channel, "type": 11}}
+
+
+def test_given_asks_in_a_thread_when_delivered_then_one_conversation_per_person_and_thread(
+    handler, discord
+):
+    thread, other_thread = "1400000000000000001", "1400000000000000002"
+    asks = [
+        in_channel(command("ask", question="What is the API rate limit?"), thread),
+        in_channel(command("ask", question="And for paid plans?"), thread),
+        in_channel(command("ask", question="Who owns billing?"), other_thread),
+        in_channel(command("ask", question="Is staging down?", user=MALLORY), thread),
+    ]
+    for payload in asks:
+        deliver(handler, signed_event(payload))
+        handler.threads.wait()
+
+    ids = [Interaction.model_validate(payload).conversation_id() for payload in asks]
+    store = handler.runtime.conversations
+    first = store.messages(ids[0])
+    assert [m.text for m in first if m.role == "user"] == [
+        "What is the API rate limit?",
+        "And for paid plans?",
+    ]
+    assert ids[0] == ids[1] and len({ids[0], ids[2], ids[3]}) == 3
+    assert {m.user_id for m in first} == {f"discord:{ALICE}"}
+    assert [m.text for m in store.messages(ids[3]) if m.role == "user"] == ["Is staging down?"]
+
+
 def test_given_the_ask_kass_message_command_when_delivered_then_the_message_is_answered(
     handler, discord
 ):
@@ -268,15 +299,17 @@ def test_given_the_same_interaction_delivered_twice_when_processed_then_worker_r
     handler, discord
 ):
     payload = command("ask", question="push notifications on Android")
-    user = f"discord:{ALICE}"
-    before = len(handler.runtime.conversations.conversations(user, limit=500))
+    conversation = Interaction.model_validate(payload).conversation_id()
+    before = len(handler.runtime.conversations.messages(conversation, limit=500))
 
     first = deliver(handler, signed_event(payload))
     second = deliver(handler, signed_event(payload))
+    handler.threads.wait()
 
     assert first == second == (200, {"type": 5})
     assert len(discord.calls("PATCH", payload["token"])) == 1
-    assert len(handler.runtime.conversations.conversations(user, limit=500)) == before + 1
+    stored = handler.runtime.conversations.messages(conversation, limit=500)
+    assert len(stored) == before + 2  # one question, one answer
 
 
 # -- proposals and buttons ---------------------------------------------------------------------

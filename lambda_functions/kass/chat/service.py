@@ -57,16 +57,19 @@ def chat(
     runtime: Runtime,
     clock: Clock = _utcnow,
     stream: AnswerStream | None = None,
+    start_as: str | None = None,
 ) -> ChatResponse:
     """One turn: the answer (or the agent's proposal), stored with the question.
 
     `stream` receives the answer text while it is written (a cache hit: at once, whole);
     slash commands and agent turns stream nothing: their reply is the response alone.
+    `start_as` is the id a new conversation gets (default: a random one); a front end that keeps
+    one conversation per place (Discord: per channel or thread and person) passes it.
     """
     settings = runtime.settings
     question = validate_query(request.message, settings.answer.max_question_chars)
     validate_filters(request.filters)
-    conversation_id = request.conversation_id or uuid.uuid4().hex
+    conversation_id = request.conversation_id or start_as or uuid.uuid4().hex
     if request.conversation_id:
         _require_owned(request.conversation_id, user_id, runtime)
 

@@ -7,6 +7,7 @@ never break parsing.
 
 from __future__ import annotations
 
+import hashlib
 import json
 from enum import IntEnum
 from typing import Any, TypeVar
@@ -122,6 +123,16 @@ class Interaction(_Model):
         if person is None:
             raise InvalidInput("the interaction names no user")
         return f"discord:{person.id}"
+
+    def conversation_id(self) -> str | None:
+        """The conversation this person has in this channel or thread (a thread is a channel in
+        Discord), so follow-ups there continue it: the agent sees the earlier turns. Derived,
+        not stored: the same place and person always give the same id, and ids of different
+        people never meet (the user id is part of the digest)."""
+        if not self.channel_id:
+            return None
+        place = f"{self.channel_id}:{self.user_id}".encode()
+        return "discord-" + hashlib.sha256(place).hexdigest()[:40]
 
     def command(self) -> CommandData:
         return _parse(CommandData, self.data, "application command data")

@@ -86,6 +86,14 @@ PRICES: dict[str, Price] = {
     "apigw_rest_request": Price(
         3.50 / 1e6, "$/request", "API Gateway REST, first 333M ($3.50 per million)"
     ),
+    "apigw_ws_message": Price(
+        1.00 / 1e6,
+        "$/message",
+        "API Gateway WebSocket messages, first 1B ($1.00 per million, 32 KB increments)",
+    ),
+    "apigw_ws_connection_minute": Price(
+        0.25 / 1e6, "$/connection-minute", "API Gateway WebSocket ($0.25 per million minutes)"
+    ),
     "dynamodb_wru": Price(
         0.625 / 1e6,
         "$/write request unit",
@@ -154,6 +162,14 @@ class Workload:
     # orchestrator, after a short invocation that verifies, defers and hands off.
     discord_share: float = 0.1
     discord_ack_seconds: float = 0.1
+    # Questions asked on the web page, streamed over the WebSocket API: stream_handler answers
+    # them instead of the orchestrator. A page session is one connection: its authorizer,
+    # $connect and $disconnect are short invocations and a connection row.
+    web_share: float = 0.3
+    questions_per_connection: float = 5
+    minutes_per_connection: float = 15
+    stream_frames_per_answer: float = 40  # deltas batched per 80 ms + done; 1 message in
+    stream_connect_seconds: float = 0.05
     vector_search_seconds: float = 0.3
     docs_changed_per_day: float = 500  # new or edited issues, MRs, threads, comments
     tokens_per_doc: int = 2000
@@ -379,9 +395,11 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         else w.orchestrator_seconds_model
     )
     answering = {  # function -> share of the questions it answers
-        "orchestrator": 1 - w.discord_share,
+        "orchestrator": 1 - w.discord_share - w.web_share,
         "discord_handler": w.discord_share,
+        "stream_handler": w.web_share,
     }
+    connections = questions * w.web_share / w.questions_per_connection
     load_lambda = (
         lambda_cost(fetch_runs, w.fetcher_seconds_load, fetch_gb * 1024)
         + sum(
@@ -393,6 +411,9 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
             questions * w.discord_share,
             w.discord_ack_seconds,
             functions["discord_handler"]["memory_size"],
+        )
+        + lambda_cost(
+            3 * connections, w.stream_connect_seconds, functions["stream_handler"]["memory_size"]
         )
         + lambda_cost(
             questions * w.searches_per_question,
@@ -408,7 +429,7 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         idle_lambda,
         load_lambda,
         f"{fetch_runs:,.0f} fetcher runs/month; {arch}; memory from tfvars; "
-        f"{w.discord_share:.0%} of questions via Discord",
+        f"{w.discord_share:.0%} of questions via Discord, {w.web_share:.0%} streamed to the page",
     )
 
     # Bedrock: tokens, only when asked.
@@ -448,17 +469,30 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
 
     api = questions * w.api_requests_per_question
     est.add("API Gateway (REST)", 0, api * price("apigw_rest_request"), f"{api:,.0f} requests")
+    messages = questions * w.web_share * (1 + w.stream_frames_per_answer)
+    minutes = connections * w.minutes_per_connection
+    est.add(
+        "API Gateway (WebSocket)",
+        0,
+        messages * price("apigw_ws_message") + minutes * price("apigw_ws_connection_minute"),
+        f"{messages:,.0f} messages, {minutes:,.0f} connection minutes",
+    )
 
     conversations_gb = w.questions_per_day * 90 * w.conversation_kb_per_question / 1e6
     dynamo_load = (
         questions
         * (w.wru_per_question * price("dynamodb_wru") + w.rru_per_question * price("dynamodb_rru"))
         + docs * 4 * price("dynamodb_wru")  # idempotency record, index version
+        + connections * 2 * price("dynamodb_wru")  # connection row put and delete
+        + questions * w.web_share * price("dynamodb_rru")  # connection row read per message
         + conversations_gb * (price("dynamodb_storage_gb") + price("dynamodb_pitr_gb"))
     )
     dynamo_idle = fetch_runs * 2 * (price("dynamodb_wru") + price("dynamodb_rru"))
     est.add(
-        "DynamoDB (on-demand)", dynamo_idle, dynamo_load, "5 tables, PITR; 90-day conversations"
+        "DynamoDB (on-demand)",
+        dynamo_idle,
+        dynamo_load,
+        "6 tables, PITR (not connections); 90-day conversations",
     )
 
     raw_gb = w.corpus_docs * w.raw_doc_kb / 1e6
@@ -477,7 +511,7 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     load_logs_gb = (
         idle_logs_gb
         + (
-            (questions * (1 + w.searches_per_question + w.discord_share) + docs)
+            (questions * (1 + w.searches_per_question + w.discord_share) + 3 * connections + docs)
             * w.log_kb_per_invocation
             + api * w.api_log_kb_per_request
         )

@@ -7,8 +7,8 @@ functions, destroy, and report the wall time of each phase.
 1. Start `scripts/emulator.py serve` (moto + shims + the OpenSearch/Bedrock doubles) in the
    background on 127.0.0.1 and wait for its state file.
 2. Write a scratch copy of envs/dev under build/tf-emulate/ at the same depth as the real one
-   (`terraform/envs/dev`, with `terraform/modules` and `monitoring` symlinked beside it), so the
-   module sources stay relative and the monitoring module's `../../../monitoring` resolves. Add
+   (`terraform/envs/dev`, with `terraform/modules`, `monitoring` and `web` symlinked beside it),
+   so the module sources stay relative and `../../../monitoring` and `../../../web` resolve. Add
    an override file (every service endpoint -> moto, dummy credentials, local backend) and
    emulator variables (moto's account id, the serverless engine, the SageMaker tier, ...).
 3. `terraform init` offline (TF_CLI_CONFIG_FILE=build/terraform.rc) and `apply`.
@@ -16,7 +16,10 @@ functions, destroy, and report the wall time of each phase.
    document_processor with the SQS-wrapped EventBridge event, then the orchestrator (POST /chat),
    vector_search (POST /search) and data_fetcher (unknown connector) with boto3 `Invoke`; then
    discord_handler with a Discord PING signed by a key pair made here (its public half is the
-   `discord_public_key` variable), expecting the PONG, and the same request tampered, 401.
+   `discord_public_key` variable), expecting the PONG, and the same request tampered, 401;
+   stream_handler as the WebSocket API's `$connect` authorizer (the page's key as `?api_key=`),
+   then `$connect` (a row in the connections table) and `$disconnect` (the row gone). Reads the
+   page's config.json back from the web bucket: the deployed API and WebSocket URLs and key.
 5. `terraform destroy`, check that moto holds no kass-dev- resource, stop the emulator.
 
 Any failure exits 1 with a one-line reason (terraform's output is in build/tf-emulate/*.log);
@@ -35,6 +38,7 @@ import signal
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 import uuid
 from collections.abc import Callable, Iterator, Sequence
@@ -144,6 +148,7 @@ def scratch_root(state: dict[str, Any], args: argparse.Namespace) -> Path:
     for link, target in (
         (base / "terraform" / "modules", ROOT / "terraform" / "modules"),
         (base / "monitoring", ROOT / "monitoring"),
+        (base / "web", ROOT / "web"),
     ):
         if not link.is_symlink():
             link.unlink(missing_ok=True)
@@ -301,6 +306,8 @@ def check_outputs(out: dict[str, Any], client: Callable[[str], Any]) -> list[str
         raise Failure(f"outputs not prefixed {PREFIX}: {bad}")
     if not str(out["api_url"]).startswith("https://"):
         raise Failure(f"api_url is not an https URL: {out['api_url']!r}")
+    if not str(out["websocket_url"]).startswith("wss://"):
+        raise Failure(f"websocket_url is not a wss URL: {out['websocket_url']!r}")
     client("s3").head_bucket(Bucket=out["raw_bucket_name"])
     for table in out["table_names"].values():
         client("dynamodb").describe_table(TableName=table)
@@ -466,6 +473,99 @@ def invoke_functions(
     return results
 
 
+def check_web_page(out: dict[str, Any], client: Callable[[str], Any]) -> str:
+    """The page's files and the config.json Terraform generated, read back from the bucket."""
+    s3, bucket = client("s3"), out["web_bucket_name"]
+    body = s3.get_object(Bucket=bucket, Key="config.json")["Body"].read()
+    config = json.loads(body)
+    expected = {
+        "apiUrl": out["api_url"],
+        "streamUrl": out["websocket_url"],
+        "apiKey": out["api_key_values"]["web"],
+    }
+    expect(config == expected, f"config.json is {brief(config)}, not the deployed API's")
+    pages = [p for p in (ROOT / "web").rglob("*") if p.is_file() and not p.name.startswith(".")]
+    files = {p.relative_to(ROOT / "web").as_posix() for p in pages} | {"config.json"}
+    stored = {o["Key"] for o in s3.list_objects_v2(Bucket=bucket).get("Contents", [])}
+    expect(stored == files, f"the web bucket holds {sorted(stored)}, web/ has {sorted(files)}")
+    index_type = s3.head_object(Bucket=bucket, Key="index.html")["ContentType"]
+    expect(index_type.startswith("text/html"), f"index.html is served as {index_type!r}")
+    return f"{len(stored)} objects; config.json names the deployed API, WebSocket URL and web key"
+
+
+def invoke_stream_handler(out: dict[str, Any], client: Callable[[str], Any], region: str) -> str:
+    """A WebSocket connection's life as API Gateway invokes stream_handler: the $connect
+    authorizer with the page's key in the query string, $connect, then $disconnect."""
+    function, table = out["function_names"]["stream_handler"], out["table_names"]["connections"]
+    url = urllib.parse.urlsplit(out["websocket_url"])
+    host, stage = str(url.hostname), url.path.strip("/")
+    api_id, key = host.split(".")[0], out["api_key_values"]["web"]
+    connection_id = base64.b64encode(uuid.uuid4().bytes[:12]).decode()  # API Gateway's shape
+
+    authorizer = event("apigw_websocket_connect_authorizer.json")
+    authorizer["methodArn"] = (
+        f"arn:aws:execute-api:{region}:{MOTO_ACCOUNT}:{api_id}/{stage}/$connect"
+    )
+    authorizer["queryStringParameters"] = {"api_key": key}
+    authorizer["multiValueQueryStringParameters"] = {"api_key": [key]}
+    authorizer["headers"]["Host"] = host
+    authorizer["multiValueHeaders"]["Host"] = [host]
+    context = authorizer["requestContext"]
+    context.update(
+        domainName=host,
+        stage=stage,
+        apiId=api_id,
+        connectionId=connection_id,
+        requestId=str(uuid.uuid4()),
+    )
+    payload, error = invoke(client, function, authorizer)
+    expect(error is None, f"stream_handler failed as the authorizer: {brief(payload)}")
+    allowed = [s.get("Effect") for s in payload.get("policyDocument", {}).get("Statement", [])]
+    expect(
+        allowed == ["Allow"] and payload.get("usageIdentifierKey") == key,
+        f"the authorizer did not allow the web key as usage identifier: {brief(payload)}",
+    )
+
+    # $connect as API Gateway passes it after the authorizer: its principal in the context.
+    connect = {k: v for k, v in authorizer.items() if k not in ("type", "methodArn")}
+    connect["requestContext"] = {**context, "authorizer": {"principalId": payload["principalId"]}}
+    connect["isBase64Encoded"] = False
+    payload, error = invoke(client, function, connect)
+    expect(error is None, f"stream_handler failed on $connect: {brief(payload)}")
+    expect(payload.get("statusCode") == 200, f"$connect answered {brief(payload)}")
+    row = connection_row(client, table, connection_id)
+    expect(row is not None, f"$connect stored no row for {connection_id} in {table}")
+
+    disconnect = {
+        "headers": {"Host": host},
+        "multiValueHeaders": {"Host": [host]},
+        "isBase64Encoded": False,
+        "requestContext": {
+            **context,
+            "routeKey": "$disconnect",
+            "eventType": "DISCONNECT",
+            "requestId": str(uuid.uuid4()),
+            "disconnectStatusCode": 1000,
+            "disconnectReason": "Client closed",
+        },
+    }
+    payload, error = invoke(client, function, disconnect)
+    expect(error is None, f"stream_handler failed on $disconnect: {brief(payload)}")
+    expect(payload.get("statusCode") == 200, f"$disconnect answered {brief(payload)}")
+    expect(
+        connection_row(client, table, connection_id) is None,
+        f"$disconnect left the row of {connection_id} in {table}",
+    )
+    return f"authorizer Allow (web key), $connect -> row in {table}, $disconnect -> row gone"
+
+
+def connection_row(client: Callable[[str], Any], table: str, connection_id: str) -> Any:
+    response = client("dynamodb").get_item(
+        TableName=table, Key={"connection_id": {"S": connection_id}}, ConsistentRead=True
+    )
+    return response.get("Item")
+
+
 def indexed_chunks(opensearch_url: str, index: str) -> int:
     """Chunk records of the document in the double, read over HTTP like any client."""
     query = {"bool": {"filter": [{"term": {"doc_id": DOC_ID}}, {"term": {"kind": "chunk"}}]}}
@@ -576,6 +676,9 @@ def _run(args: argparse.Namespace, timer: Timer) -> int:
             out = outputs(root)
             names = check_outputs(out, client)
             print(f"tf-emulate: outputs ok ({len(names)} names checked in moto)", flush=True)
+            print(f"tf-emulate:   web page: {check_web_page(out, client)}", flush=True)
+            result = invoke_stream_handler(out, client, region)
+            print(f"tf-emulate:   stream_handler: {result}", flush=True)
             if args.opensearch_engine == "domain":
                 # moto's domain endpoint is https:// and not the double: nothing could index.
                 print("tf-emulate: invoke skipped (the domain's endpoint is not the double)")

@@ -128,6 +128,28 @@ def test_given_main_tf_then_it_deploys_every_function_from_its_zip_with_its_laye
     }
 
 
+def test_given_main_tf_then_stream_handler_answers_like_the_orchestrator() -> None:
+    found = modules("dev")
+    stream, orchestrator = found["stream_handler"], found["orchestrator"]
+    assert unwrap(stream["environment_variables"]) == unwrap(orchestrator["environment_variables"])
+    statements = re.findall(r"(?:local|module)\.\w+", str(stream["policy_statements"]))
+    assert statements == ["local.chat_policy_statements", "local.connections_statement"]
+    assert unwrap(orchestrator["policy_statements"]) == "${local.chat_policy_statements}"
+    websocket = unwrap(found["api"]["websocket_function"])
+    assert websocket == {
+        "function_name": "${module.stream_handler.function_name}",
+        "invoke_arn": "${module.stream_handler.invoke_arn}",
+        "role_name": "${module.stream_handler.role_name}",
+    }
+
+
+@pytest.mark.parametrize("env", ENVS)
+def test_given_env_then_the_page_has_its_api_key_and_discord_none(env: str) -> None:
+    names = tfvars(env)["api_key_names"]
+    assert "web" in names, "the web page's config.json carries the 'web' key"
+    assert "discord" not in names, "POST /discord is keyless: Discord signs its requests"
+
+
 def _setting_names() -> set[str]:
     names: set[str] = set()
     for obj in vars(kass_settings).values():

@@ -5,14 +5,18 @@
 #
 #   kms ─► tables, bucket, queues, logs, index, env variables (the alarm topic has its own key)
 #   core_layer ─► every function; connectors_layer ─► data_fetcher, orchestrator,
-#   discord_handler; agent_layer ─► orchestrator, discord_handler; discord_layer ─►
-#   discord_handler (the layers stack: scripts/build_lambda.py FUNCTION_LAYERS)
-#   vpc (optional; NAT for the agents' internet calls) ─► the four functions that use the
+#   discord_handler, stream_handler; agent_layer ─► orchestrator, discord_handler,
+#   stream_handler; discord_layer ─► discord_handler (the layers stack:
+#   scripts/build_lambda.py FUNCTION_LAYERS)
+#   vpc (optional; NAT for the agents' internet calls) ─► the five functions that use the
 #   index, and the OpenSearch domain
-#   opensearch ◄─ roles of orchestrator, vector_search, document_processor, discord_handler
+#   opensearch ◄─ roles of orchestrator, vector_search, document_processor, discord_handler,
+#   stream_handler
 #   eventbridge: schedules ─► data_fetcher ; raw bucket events ─► SQS ─► document_processor
 #   api ─► orchestrator, vector_search, discord_handler (kass.api.routes.HTTP_ROUTES; POST
-#   /discord without API key: Discord signs its requests) ; frontend ─► api origin
+#   /discord without API key: Discord signs its requests); its WebSocket API ─► stream_handler
+#   ($connect with the API key as ?api_key=, $disconnect, $default)
+#   frontend: web/ + config.json (API and WebSocket URLs, the "web" key) ─► api origins
 #   monitoring ◄─ function names and alarms, DLQs, API ; its topic ─► every function's alarms
 
 locals {
@@ -91,8 +95,12 @@ locals {
     module.llm.environment_variables, # KASS_SAGEMAKER_ENDPOINT_NAME when enabled, else nothing
   )
 
+  # The settings of the functions that answer (below).
+  env_answer = merge(local.env_common, local.env_index, local.env_chat, local.env_connectors)
+
   # What the answering functions may do (the orchestrator; discord_handler, whose worker runs
-  # the same chat use case): conversations, proposed actions, cache, index, models, secrets.
+  # the same chat use case; stream_handler, which streams it): conversations, proposed
+  # actions, cache, index, models, secrets.
   chat_policy_statements = concat(
     [
       {
@@ -127,6 +135,13 @@ locals {
     module.opensearch.policy_statements,
     module.llm.invoke_policy_statements,
   )
+  # stream_handler's WebSocket connections: written on $connect, read to post, deleted on
+  # $disconnect.
+  connections_statement = {
+    sid       = "WebSocketConnections"
+    actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"]
+    resources = [local.tables.connections]
+  }
   idempotency_statement = {
     sid       = "IdempotencyRecords"
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
@@ -142,6 +157,7 @@ locals {
     vector_search      = module.vector_search
     document_processor = module.document_processor
     discord_handler    = module.discord_handler
+    stream_handler     = module.stream_handler
   }
   all_functions = merge(local.functions_with_index, { data_fetcher = module.data_fetcher })
 }
@@ -281,7 +297,7 @@ module "orchestrator" {
   alarm_topic_arn      = module.monitoring.sns_topic_arn
   vpc_config           = local.vpc_config
 
-  environment_variables = merge(local.env_common, local.env_index, local.env_chat, local.env_connectors, var.function_environment_overrides)
+  environment_variables = merge(local.env_answer, var.function_environment_overrides)
 
   policy_statements = local.chat_policy_statements
 }
@@ -315,7 +331,7 @@ module "discord_handler" {
   # Without a public key the function refuses every request (401): Discord then will not save
   # the endpoint URL, and nothing reaches the worker.
   environment_variables = merge(
-    local.env_common, local.env_index, local.env_chat, local.env_connectors,
+    local.env_answer,
     var.discord_public_key == null ? {} : { KASS_DISCORD_PUBLIC_KEY = var.discord_public_key },
     var.function_environment_overrides,
   )
@@ -332,6 +348,34 @@ module "discord_handler" {
       },
     ],
   )
+}
+
+module "stream_handler" {
+  source = "../../modules/lambda"
+
+  name_prefix          = local.name_prefix
+  name                 = "stream_handler"
+  description          = "kass streaming answers: WebSocket $connect (and its API-key authorizer), $disconnect, $default"
+  zip_path             = "${local.dist_dir}/functions/stream_handler.zip"
+  layer_arns           = [module.core_layer.arn, module.connectors_layer.arn, module.agent_layer.arn]
+  runtime              = var.lambda_runtime
+  architecture         = var.lambda_architecture
+  memory_size          = var.functions["stream_handler"].memory_size
+  timeout_seconds      = var.functions["stream_handler"].timeout_seconds
+  reserved_concurrency = var.functions["stream_handler"].reserved_concurrency
+  log_level            = var.log_level
+  log_retention_days   = var.log_retention_days
+  log_kms_key_arn      = module.kms.key_arn
+  kms_key_arn          = module.kms.key_arn
+  alarm_topic_arn      = module.monitoring.sns_topic_arn
+  vpc_config           = local.vpc_config # the index; the WebSocket management API through the NAT
+
+  # KASS_AWS_CONNECTIONS_TABLE comes with the other tables (env_common); the management API's
+  # URL (https://{domainName}/{stage}) comes with each event.
+  environment_variables = merge(local.env_answer, var.function_environment_overrides)
+
+  # Posting to the connections (execute-api:ManageConnections) is granted by the api module.
+  policy_statements = concat(local.chat_policy_statements, [local.connections_statement])
 }
 
 module "vector_search" {
@@ -499,6 +543,11 @@ module "api" {
     invoke_arn       = local.functions_with_index[r.function].invoke_arn
     api_key_required = try(r.api_key_required, true)
   }]
+  websocket_function = {
+    function_name = module.stream_handler.function_name
+    invoke_arn    = module.stream_handler.invoke_arn
+    role_name     = module.stream_handler.role_name
+  }
   api_key_names                  = var.api_key_names
   throttle_rate_limit            = var.api_throttle_rate_limit
   throttle_burst_limit           = var.api_throttle_burst_limit
@@ -514,7 +563,11 @@ module "frontend" {
   source = "../../modules/frontend"
 
   name_prefix   = local.name_prefix
-  api_origins   = [module.api.origin]
+  api_origins   = [module.api.origin, module.api.websocket_origin]
+  web_dir       = "${path.root}/../../../web"
+  api_url       = module.api.invoke_url
+  stream_url    = module.api.websocket_url
+  api_key       = module.api.api_key_values["web"] # public to whoever loads the page (module README)
   price_class   = var.web_price_class
   force_destroy = var.force_destroy
 }

@@ -29,8 +29,13 @@ output "web_url" {
   value       = module.frontend.url
 }
 
+output "websocket_url" {
+  description = "wss:// URL of the streaming API (docs/api/streaming.md); connect with ?api_key=<key>."
+  value       = module.api.websocket_url
+}
+
 output "web_bucket_name" {
-  description = "Bucket of the chat page: aws s3 sync web/ s3://<it>/ --delete."
+  description = "Bucket of the chat page (Terraform uploads web/ and config.json)."
   value       = module.frontend.bucket_name
 }
 
@@ -45,7 +50,7 @@ output "raw_bucket_name" {
 }
 
 output "table_names" {
-  description = "DynamoDB table names by kind: conversations, cache, checkpoints, idempotency, actions."
+  description = "DynamoDB table names by kind: conversations, cache, checkpoints, idempotency, actions, connections."
   value       = module.dynamodb.table_names
 }
 

@@ -9,6 +9,7 @@ functions = {
   document_processor = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 2 }
   data_fetcher       = { memory_size = 512, timeout_seconds = 900, reserved_concurrency = 1 }
   discord_handler    = { memory_size = 1024, timeout_seconds = 300, reserved_concurrency = 3 }
+  stream_handler     = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 5 }
 }
 log_level          = "INFO"
 log_retention_days = 14
@@ -45,7 +46,7 @@ deletion_protection      = false
 force_destroy            = true
 kms_deletion_window_days = 7
 
-api_key_names            = ["web", "discord"]
+api_key_names            = ["web"] # the page's (config.json); POST /discord needs none
 api_throttle_rate_limit  = 5
 api_throttle_burst_limit = 10
 api_quota_per_day        = 2000
@@ -54,5 +55,5 @@ api_quota_per_day        = 2000
 # discord_public_key = "<64 hex characters>"
 
 alarm_emails = [] # e.g. ["kass-dev@example.com"]
-# Idle ~$94 with the NAT gateway (docs/cost.md): 150 keeps the 80 % alert for real use.
+# Idle ~$95 with the NAT gateway (docs/cost.md): 150 keeps the 80 % alert for real use.
 monthly_budget_usd = 150

@@ -70,7 +70,7 @@ variable "lambda_architecture" {
 }
 
 variable "functions" {
-  description = "Sizing of the five functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each. discord_handler's timeout bounds its worker (Discord's reply token lives 15 minutes); its concurrency serves both Discord's requests and the worker's runs."
+  description = "Sizing of the six functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each. discord_handler's timeout bounds its worker (Discord's reply token lives 15 minutes); its concurrency serves both Discord's requests and the worker's runs. stream_handler's timeout bounds one streamed answer (it keeps posting after API Gateway's 29 s integration timeout); each open chat holds one of its concurrent executions, and $connect, its authorizer and $disconnect take short ones."
   type = map(object({
     memory_size          = number
     timeout_seconds      = number
@@ -78,8 +78,8 @@ variable "functions" {
   }))
 
   validation {
-    condition     = length(setsubtract(toset(["orchestrator", "vector_search", "document_processor", "data_fetcher", "discord_handler"]), toset(keys(var.functions)))) == 0 && length(var.functions) == 5
-    error_message = "Set functions to exactly the five functions orchestrator, vector_search, document_processor, data_fetcher and discord_handler, each with memory_size, timeout_seconds and reserved_concurrency."
+    condition     = length(setsubtract(toset(["orchestrator", "vector_search", "document_processor", "data_fetcher", "discord_handler", "stream_handler"]), toset(keys(var.functions)))) == 0 && length(var.functions) == 6
+    error_message = "Set functions to exactly the six functions orchestrator, vector_search, document_processor, data_fetcher, discord_handler and stream_handler, each with memory_size, timeout_seconds and reserved_concurrency."
   }
 
   validation {
@@ -430,9 +430,14 @@ variable "kms_deletion_window_days" {
 # -- API and web page --------------------------------------------------------------------------
 
 variable "api_key_names" {
-  description = "API keys to create, one per client (e.g. web, discord); every route but POST /discord (signed by Discord) needs one (x-api-key)."
+  description = "API keys to create, one per client (e.g. web, ci); every route but POST /discord (signed by Discord) needs one (x-api-key; ?api_key= on the WebSocket). The \"web\" key goes into the page's config.json, public to whoever loads the page."
   type        = list(string)
-  default     = ["web", "discord"]
+  default     = ["web"]
+
+  validation {
+    condition     = contains(var.api_key_names, "web")
+    error_message = "Keep \"web\" in api_key_names: the web page sends that key (config.json)."
+  }
 }
 
 variable "api_throttle_rate_limit" {

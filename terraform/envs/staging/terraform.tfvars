@@ -10,6 +10,7 @@ functions = {
   document_processor = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 5 }
   data_fetcher       = { memory_size = 512, timeout_seconds = 900, reserved_concurrency = 2 }
   discord_handler    = { memory_size = 1024, timeout_seconds = 300, reserved_concurrency = 5 }
+  stream_handler     = { memory_size = 1024, timeout_seconds = 120, reserved_concurrency = 10 }
 }
 log_level          = "INFO"
 log_retention_days = 30
@@ -51,7 +52,7 @@ deletion_protection      = true
 force_destroy            = false
 kms_deletion_window_days = 30
 
-api_key_names            = ["web", "discord"]
+api_key_names            = ["web"] # the page's (config.json); POST /discord needs none
 api_throttle_rate_limit  = 10
 api_throttle_burst_limit = 20
 api_quota_per_day        = 5000

@@ -53,6 +53,9 @@ locals {
 
   websocket        = var.websocket_function != null
   websocket_routes = local.websocket ? toset(["$connect", "$disconnect", "$default"]) : toset([])
+  # The key travels as ?api_key= (browsers cannot set headers on a WebSocket): the streaming
+  # function, as $connect's REQUEST authorizer, hands it back as usageIdentifierKey.
+  websocket_authorizer = local.websocket && var.websocket_api_key_required
 
   # One JSON object per request; requestId joins it to the function's logs (correlation id).
   access_log_format = jsonencode({
@@ -89,6 +92,7 @@ locals {
     errorMessage       = "$context.error.message"
     sourceIp           = "$context.identity.sourceIp"
     apiKeyId           = "$context.identity.apiKeyId"
+    authorizerError    = "$context.authorizer.error"
   })
 }
 
@@ -475,7 +479,30 @@ resource "aws_apigatewayv2_api" "websocket" {
   description                  = "kass streaming answers"
   protocol_type                = "WEBSOCKET"
   route_selection_expression   = "$request.body.action"
-  api_key_selection_expression = "$request.header.x-api-key"
+  api_key_selection_expression = local.websocket_authorizer ? "$context.authorizer.usageIdentifierKey" : "$request.header.x-api-key"
+}
+
+# $connect's authorizer: the streaming function answers Allow with usageIdentifierKey = the
+# api_key query parameter, and API Gateway then checks that key against the usage plan. A
+# request without the parameter is refused (401) before any function runs.
+resource "aws_apigatewayv2_authorizer" "websocket" {
+  count = local.websocket_authorizer ? 1 : 0
+
+  api_id           = aws_apigatewayv2_api.websocket[0].id
+  name             = "${var.name_prefix}-stream-api-key"
+  authorizer_type  = "REQUEST"
+  authorizer_uri   = var.websocket_function.invoke_arn
+  identity_sources = ["route.request.querystring.api_key"]
+}
+
+resource "aws_lambda_permission" "websocket_authorizer" {
+  count = local.websocket_authorizer ? 1 : 0
+
+  statement_id  = "apigw-ws-authorizer"
+  action        = "lambda:InvokeFunction"
+  function_name = var.websocket_function.function_name
+  principal     = "apigateway.amazonaws.com"
+  source_arn    = "${aws_apigatewayv2_api.websocket[0].execution_arn}/authorizers/${aws_apigatewayv2_authorizer.websocket[0].id}"
 }
 
 resource "aws_apigatewayv2_integration" "websocket" {
@@ -490,12 +517,13 @@ resource "aws_apigatewayv2_integration" "websocket" {
 resource "aws_apigatewayv2_route" "websocket" {
   for_each = local.websocket_routes
 
-  #checkov:skip=CKV_AWS_309: $connect requires the API key (websocket_api_key_required); $disconnect and $default are only reachable on a connection that passed $connect
+  #checkov:skip=CKV_AWS_309: $connect has the API-key authorizer (websocket_api_key_required); $disconnect and $default are only reachable on a connection that passed $connect, and API Gateway allows an authorizer on $connect only
   api_id             = aws_apigatewayv2_api.websocket[0].id
   route_key          = each.key
   target             = "integrations/${aws_apigatewayv2_integration.websocket[0].id}"
-  authorization_type = "NONE"
-  api_key_required   = each.key == "$connect" ? var.websocket_api_key_required : false
+  authorization_type = each.key == "$connect" && local.websocket_authorizer ? "CUSTOM" : "NONE"
+  authorizer_id      = each.key == "$connect" && local.websocket_authorizer ? aws_apigatewayv2_authorizer.websocket[0].id : null
+  api_key_required   = each.key == "$connect" && local.websocket_authorizer
 }
 
 resource "aws_cloudwatch_log_group" "websocket" {
@@ -510,7 +538,7 @@ resource "aws_cloudwatch_log_group" "websocket" {
 resource "aws_apigatewayv2_stage" "websocket" {
   count = local.websocket ? 1 : 0
 
-  #checkov:skip=CKV2_AWS_51: WebSocket clients authenticate with the API key on $connect; no mutual TLS client certificates
+  #checkov:skip=CKV2_AWS_51: WebSocket clients authenticate with the API key on $connect (?api_key=); no mutual TLS client certificates
 
   api_id      = aws_apigatewayv2_api.websocket[0].id
   name        = var.stage_name
@@ -539,4 +567,23 @@ resource "aws_lambda_permission" "websocket" {
   function_name = var.websocket_function.function_name
   principal     = "apigateway.amazonaws.com"
   source_arn    = "${aws_apigatewayv2_api.websocket[0].execution_arn}/${var.stage_name}/${each.key}"
+}
+
+# The streaming function posts to its connections (tokens, the final answer). Granted here,
+# not through the lambda module's policy_statements: the function's main policy is created
+# before the function, which this API needs first, so that would be a cycle.
+resource "aws_iam_role_policy" "websocket_connections" {
+  count = local.websocket ? 1 : 0
+
+  name = "${var.name_prefix}-stream-connections"
+  role = var.websocket_function.role_name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Sid      = "PostToWebSocketConnections"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = ["${aws_apigatewayv2_api.websocket[0].execution_arn}/${var.stage_name}/POST/@connections/*"]
+    }]
+  })
 }

@@ -63,14 +63,3 @@ output "websocket_origin" {
   description = "Origin of the WebSocket API (wss://host), for the web page's connect-src; null without a streaming function."
   value       = local.websocket ? "wss://${aws_apigatewayv2_api.websocket[0].id}.execute-api.${local.region}.amazonaws.com" : null
 }
-
-output "websocket_policy_statements" {
-  description = "Statements for the lambda module's policy_statements ({sid, actions, resources}) of the streaming function: post to its connections (execute-api:ManageConnections on this stage); empty without one."
-  value = local.websocket ? [
-    {
-      sid       = "PostToWebSocketConnections"
-      actions   = ["execute-api:ManageConnections"]
-      resources = ["${aws_apigatewayv2_api.websocket[0].execution_arn}/${var.stage_name}/POST/@connections/*"]
-    },
-  ] : []
-}

@@ -203,10 +203,11 @@ variable "waf_web_acl_arn" {
 # --- WebSocket (streaming) -------------------------------------------------------------------
 
 variable "websocket_function" {
-  description = "The streaming function ({function_name, invoke_arn}) serving $connect, $disconnect and $default of a WebSocket API. null: no WebSocket API."
+  description = "The streaming function ({function_name, invoke_arn, role_name}) serving $connect, $disconnect and $default of a WebSocket API, and $connect's API-key authorizer; its role (role_name) gets execute-api:ManageConnections on the stage's connections. null: no WebSocket API."
   type = object({
     function_name = string
     invoke_arn    = string
+    role_name     = string
   })
   default = null
 
@@ -214,10 +215,15 @@ variable "websocket_function" {
     condition     = var.websocket_function == null || can(regex("^arn:aws[a-z-]*:apigateway:[a-z0-9-]+:lambda:path/2015-03-31/functions/.+/invocations$", var.websocket_function.invoke_arn))
     error_message = "websocket_function.invoke_arn must be the function's Lambda invoke ARN."
   }
+
+  validation {
+    condition     = var.websocket_function == null || can(regex("^[A-Za-z0-9+=,.@_-]{1,64}$", var.websocket_function.role_name))
+    error_message = "websocket_function.role_name must be the name (not the ARN) of the function's execution role."
+  }
 }
 
 variable "websocket_api_key_required" {
-  description = "Require the API key (x-api-key header) on $connect. Browsers cannot set headers on WebSocket connections, so a browser client needs false plus another check in the function."
+  description = "Require an API key on $connect, sent as the api_key query parameter (wss://...?api_key=<key>: browsers cannot set headers on a WebSocket). The streaming function, as $connect's REQUEST authorizer, returns it as usageIdentifierKey and API Gateway checks it against the usage plan (throttling, quota). false: no key and no authorizer; the function must authenticate connections itself."
   type        = bool
   default     = true
 }

@@ -1,6 +1,7 @@
-# The five state tables of kass. Key schemas, the by-owner index and the TTL attributes mirror
+# The six state tables of kass. Key schemas, the by-owner index and the TTL attributes mirror
 # lambda_functions/kass/adapters/aws/dynamodb.py exactly (tests/unit/test_terraform_modules.py
-# fails when they drift). All on-demand, point-in-time recovery on, SSE with a customer key.
+# fails when they drift). All on-demand, SSE with a customer key, point-in-time recovery on
+# except for the WebSocket connections (rows that die with their connection).
 
 locals {
   table_names = {
@@ -9,6 +10,7 @@ locals {
     checkpoints   = "${var.name_prefix}-checkpoints"
     idempotency   = "${var.name_prefix}-idempotency"
     actions       = "${var.name_prefix}-actions"
+    connections   = "${var.name_prefix}-connections"
   }
 }
 
@@ -166,6 +168,32 @@ resource "aws_dynamodb_table" "actions" {
 
   point_in_time_recovery {
     enabled = true
+  }
+
+  server_side_encryption {
+    enabled     = true
+    kms_key_arn = var.kms_key_arn
+  }
+}
+
+# Open WebSocket connections of the streaming API (stream_handler): one item per connection,
+# written on $connect, deleted on $disconnect; `expires_at` drops the rows of connections whose
+# $disconnect never ran (API Gateway closes a connection after 2 hours at most).
+resource "aws_dynamodb_table" "connections" {
+  #checkov:skip=CKV_AWS_28:No point-in-time recovery: a row lives as long as its WebSocket connection (2 hours at most), and a restored row would name a connection that is gone.
+  name                        = local.table_names.connections
+  billing_mode                = "PAY_PER_REQUEST"
+  hash_key                    = "connection_id"
+  deletion_protection_enabled = var.deletion_protection
+
+  attribute {
+    name = "connection_id"
+    type = "S"
+  }
+
+  ttl {
+    attribute_name = "expires_at"
+    enabled        = true
   }
 
   server_side_encryption {

@@ -1,5 +1,5 @@
 variable "name_prefix" {
-  description = "Prefix of every table name, `kass-<env>` (e.g. `kass-dev`); tables are `<name_prefix>-conversations`, `-cache`, `-checkpoints`, `-idempotency`, `-actions`."
+  description = "Prefix of every table name, `kass-<env>` (e.g. `kass-dev`); tables are `<name_prefix>-conversations`, `-cache`, `-checkpoints`, `-idempotency`, `-actions`, `-connections`."
   type        = string
 
   validation {

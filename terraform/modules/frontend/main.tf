@@ -1,6 +1,7 @@
 # The chat page: a private S3 bucket served only through CloudFront (origin access control),
 # HTTPS only, with security headers and a Content-Security-Policy that allows the page to
-# talk to itself and to the API origins passed in, nothing else.
+# talk to itself and to the API origins passed in, nothing else. Uploads every file of web_dir
+# and the config.json the page reads (API URL, WebSocket URL, API key).
 
 data "aws_caller_identity" "current" {}
 
@@ -11,6 +12,29 @@ locals {
   # AWS managed cache policy "Managed-CachingOptimized" (a fixed, documented ID; no lookup, so
   # plans work offline and against emulators).
   caching_optimized_policy_id = "658327ea-f89d-4fab-a63d-7e88639e58f6"
+
+  # Content-Type by extension: with X-Content-Type-Options nosniff a wrong type breaks the page.
+  content_types = {
+    html        = "text/html; charset=utf-8"
+    js          = "text/javascript; charset=utf-8"
+    css         = "text/css; charset=utf-8"
+    svg         = "image/svg+xml"
+    json        = "application/json"
+    ico         = "image/x-icon"
+    png         = "image/png"
+    webmanifest = "application/manifest+json"
+  }
+  # Every file of web_dir but dotfiles and a local config.json (the generated one replaces it).
+  files = {
+    for f in fileset(var.web_dir, "**") : f => lookup(local.content_types, lower(reverse(split(".", f))[0]), null)
+    if f != "config.json" && !can(regex("(^|/)\\.", f))
+  }
+  # Browsers and CloudFront revalidate every file (a 304 when unchanged), so a deploy shows at
+  # once and index.html, its scripts and config.json never mix versions; the page is small.
+  cache_control = "no-cache"
+
+  # Where the page finds the API (web/api.js loadConfig); sensitive through api_key.
+  config_json = jsonencode({ apiUrl = var.api_url, streamUrl = var.stream_url, apiKey = var.api_key })
 
   content_security_policy = join("; ", [
     "default-src 'none'",
@@ -139,6 +163,45 @@ resource "aws_s3_bucket_policy" "web" {
   policy = data.aws_iam_policy_document.web_bucket.json
 
   depends_on = [aws_s3_bucket_public_access_block.web]
+}
+
+# -------------------------------------------------------------------------------------------
+# The page's files
+# -------------------------------------------------------------------------------------------
+resource "aws_s3_object" "file" {
+  for_each = local.files
+
+  bucket        = aws_s3_bucket.web.id
+  key           = each.key
+  source        = "${var.web_dir}/${each.key}"
+  content_type  = each.value
+  cache_control = local.cache_control
+  # The ETag is the content's MD5 only under SSE-S3 (then a changed object shows as drift);
+  # under SSE-KMS it is not, so the hash is kept in the state instead.
+  etag        = var.kms_key_arn == null ? filemd5("${var.web_dir}/${each.key}") : null
+  source_hash = var.kms_key_arn == null ? null : filemd5("${var.web_dir}/${each.key}")
+
+  lifecycle {
+    precondition {
+      condition     = each.value != null
+      error_message = "${var.web_dir}/${each.key}: no Content-Type for its extension; add it to content_types in terraform/modules/frontend/main.tf (or keep the file out of web_dir)."
+    }
+  }
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.web]
+}
+
+# Generated here, so the page's own files are the same in every environment.
+resource "aws_s3_object" "config" {
+  bucket        = aws_s3_bucket.web.id
+  key           = "config.json"
+  content       = local.config_json
+  content_type  = local.content_types.json
+  cache_control = local.cache_control
+  etag          = var.kms_key_arn == null ? md5(local.config_json) : null
+  source_hash   = var.kms_key_arn == null ? null : md5(local.config_json)
+
+  depends_on = [aws_s3_bucket_server_side_encryption_configuration.web]
 }
 
 # -------------------------------------------------------------------------------------------

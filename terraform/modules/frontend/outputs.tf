@@ -19,7 +19,7 @@ output "distribution_arn" {
 }
 
 output "bucket_name" {
-  description = "S3 bucket holding the page (upload web/ here: aws s3 sync web/ s3://<bucket>/)."
+  description = "S3 bucket holding the page (Terraform uploads web_dir and config.json to it)."
   value       = aws_s3_bucket.web.id
 }
 
@@ -31,4 +31,9 @@ output "bucket_arn" {
 output "content_security_policy" {
   description = "The Content-Security-Policy header CloudFront adds to every response."
   value       = local.content_security_policy
+}
+
+output "files" {
+  description = "Objects of the page in the bucket: key => Content-Type (web_dir's files and config.json)."
+  value       = merge(local.files, { (aws_s3_object.config.key) = aws_s3_object.config.content_type })
 }

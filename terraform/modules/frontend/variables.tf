@@ -23,6 +23,49 @@ variable "api_origins" {
   }
 }
 
+variable "web_dir" {
+  description = "Folder of the page's files (the repository's web/): every file is uploaded with its Content-Type (html, js, css, svg, json, ico, png, webmanifest; any other extension fails the plan), except dotfiles and a config.json, which this module generates."
+  type        = string
+
+  validation {
+    condition     = fileexists("${var.web_dir}/index.html")
+    error_message = "web_dir must be a folder holding the page's index.html (the repository's web/, e.g. \"$${path.root}/../../../web\" from an environment)."
+  }
+}
+
+variable "api_url" {
+  description = "Base URL of the REST API the page calls (the api_gateway module's invoke_url): config.json's apiUrl."
+  type        = string
+
+  validation {
+    condition     = can(regex("^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.api_url))
+    error_message = "api_url must be an https URL such as https://abc123.execute-api.ap-northeast-1.amazonaws.com/v1."
+  }
+}
+
+variable "stream_url" {
+  description = "wss:// URL of the WebSocket API (the api_gateway module's websocket_url): config.json's streamUrl. null: the page answers without streaming (POST /chat)."
+  type        = string
+  default     = null
+
+  validation {
+    condition     = var.stream_url == null || can(regex("^wss://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$", var.stream_url))
+    error_message = "stream_url must be a wss:// URL such as wss://def456.execute-api.ap-northeast-1.amazonaws.com/v1, or null."
+  }
+}
+
+variable "api_key" {
+  description = "API key the page sends (x-api-key on REST, ?api_key= on the WebSocket): config.json's apiKey. Public to anyone who can load the page: it meters and throttles, it does not authenticate. null: none."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.api_key == null || (length(coalesce(var.api_key, "-")) >= 20 && length(coalesce(var.api_key, "-")) <= 128)
+    error_message = "api_key must be an API Gateway key value (20 to 128 characters; not the 10-character key ID), or null."
+  }
+}
+
 variable "domain_names" {
   description = "Custom domain names (CloudFront aliases) for the page; needs acm_certificate_arn. Empty: the *.cloudfront.net name only."
   type        = list(string)

@@ -127,6 +127,18 @@ mock_provider "aws" {
   mock_resource "aws_api_gateway_stage" {
     defaults = { invoke_url = "https://abc123defg.execute-api.ap-northeast-1.amazonaws.com/v1" }
   }
+  mock_resource "aws_api_gateway_api_key" {
+    defaults = { id = "key1234567", value = "mock-web-api-key-value-for-the-tests" }
+  }
+  mock_resource "aws_apigatewayv2_api" {
+    defaults = {
+      id            = "ws123defgh"
+      execution_arn = "arn:aws:execute-api:ap-northeast-1:111111111111:ws123defgh"
+    }
+  }
+  mock_resource "aws_apigatewayv2_stage" {
+    defaults = { invoke_url = "wss://ws123defgh.execute-api.ap-northeast-1.amazonaws.com/v1" }
+  }
   mock_resource "aws_cloudfront_distribution" {
     defaults = {
       id          = "E2MOCKDISTRIB"
@@ -173,7 +185,7 @@ run "plans_with_known_values_through_the_modules_validations" {
     condition = toset(keys(local.env_common)) == toset([
       "KASS_PROFILE", "KASS_AWS_REGION", "KASS_AWS_RAW_BUCKET", "KASS_AWS_KMS_KEY_ID",
       "KASS_AWS_CONVERSATIONS_TABLE", "KASS_AWS_CACHE_TABLE", "KASS_AWS_CHECKPOINTS_TABLE", "KASS_AWS_IDEMPOTENCY_TABLE",
-      "KASS_AWS_ACTIONS_TABLE",
+      "KASS_AWS_ACTIONS_TABLE", "KASS_AWS_CONNECTIONS_TABLE",
     ])
     error_message = "Every function gets the profile, region, tables, raw bucket and KMS key settings."
   }
@@ -219,6 +231,34 @@ run "plans_with_known_values_through_the_modules_validations" {
   assert {
     condition     = local.discord_handler_arn == "arn:aws:lambda:${var.region}:${var.account_id}:function:${output.function_names.discord_handler}"
     error_message = "The ARN discord_handler may invoke (its own worker) is the deployed function's."
+  }
+  assert {
+    condition     = output.function_names.stream_handler == "kass-${var.environment}-stream-handler" && output.table_names.connections == "kass-${var.environment}-connections"
+    error_message = "The streaming function and its connections table are named kass-<environment>-..."
+  }
+  assert {
+    condition     = local.env_answer.KASS_AWS_CONNECTIONS_TABLE == output.table_names.connections && local.env_answer.KASS_AWS_CONVERSATIONS_TABLE == output.table_names.conversations && local.env_answer.KASS_CHAT_TIER == var.chat_tier
+    error_message = "stream_handler runs the chat like the orchestrator (same settings) and finds the connections table through KASS_AWS_CONNECTIONS_TABLE."
+  }
+  assert {
+    condition     = local.connections_statement.actions == ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"] && local.connections_statement.resources == [local.tables.connections]
+    error_message = "stream_handler may read, write and delete connection rows, in the connections table only."
+  }
+  assert {
+    condition     = output.websocket_url == "wss://ws123defgh.execute-api.ap-northeast-1.amazonaws.com/v1"
+    error_message = "websocket_url is the api module's WebSocket stage URL."
+  }
+  assert {
+    condition     = strcontains(module.frontend.content_security_policy, "connect-src 'self' https://abc123defg.execute-api.ap-northeast-1.amazonaws.com wss://ws123defgh.execute-api.ap-northeast-1.amazonaws.com;")
+    error_message = "The page's CSP lets it reach the REST API and the WebSocket API, nothing else."
+  }
+  assert {
+    condition     = module.frontend.files["index.html"] == "text/html; charset=utf-8" && module.frontend.files["config.json"] == "application/json" && alltrue([for key, type in module.frontend.files : type != null])
+    error_message = "The page (web/) is uploaded with a Content-Type per file, plus the generated config.json."
+  }
+  assert {
+    condition     = contains(var.api_key_names, "web") && !contains(var.api_key_names, "discord")
+    error_message = "The page has its \"web\" key; no \"discord\" key (POST /discord is keyless: Discord signs its requests)."
   }
   assert {
     condition     = output.nat_gateway_public_ip == (var.vpc_enabled && var.vpc_nat_gateway_enabled ? "203.0.113.10" : null)
@@ -309,6 +349,14 @@ run "discord_bot_token_instead_of_public_key_is_rejected" {
     discord_public_key = "MTI0MDAwMDAwMDAwMDAwMDAwMA.GxYzAb.abcdefghijklmnopqrstuvwxyz0123456789AB"
   }
   expect_failures = [var.discord_public_key]
+}
+
+run "api_keys_without_the_pages_key_are_rejected" {
+  command = plan
+  variables {
+    api_key_names = ["ci"]
+  }
+  expect_failures = [var.api_key_names]
 }
 
 run "secret_looking_function_environment_is_rejected" {

@@ -27,6 +27,9 @@ mock_provider "aws" {
       execution_arn = "arn:aws:execute-api:ap-northeast-1:123456789012:w1s2o3c4k5"
     }
   }
+  mock_resource "aws_apigatewayv2_authorizer" {
+    defaults = { id = "auth01" }
+  }
   mock_resource "aws_cloudwatch_log_group" {
     defaults = { arn = "arn:aws:logs:ap-northeast-1:123456789012:log-group:mock" }
   }
@@ -124,8 +127,9 @@ run "cognito_cors_and_websocket" {
     cognito_user_pool_arns = ["arn:aws:cognito-idp:ap-northeast-1:123456789012:userpool/ap-northeast-1_AbCdEf123"]
     cors_allow_origin      = "https://d111111abcdef8.cloudfront.net"
     websocket_function = {
-      function_name = "kass-dev-stream"
-      invoke_arn    = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-stream/invocations"
+      function_name = "kass-dev-stream-handler"
+      invoke_arn    = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-stream-handler/invocations"
+      role_name     = "kass-dev-stream-handler"
     }
   }
 
@@ -155,9 +159,86 @@ run "cognito_cors_and_websocket" {
   }
 
   assert {
-    condition     = output.websocket_policy_statements[0].actions[0] == "execute-api:ManageConnections"
-    error_message = "The streaming function gets ManageConnections on its stage."
+    condition     = aws_apigatewayv2_authorizer.websocket[0].authorizer_type == "REQUEST" && aws_apigatewayv2_authorizer.websocket[0].identity_sources == toset(["route.request.querystring.api_key"]) && aws_apigatewayv2_authorizer.websocket[0].authorizer_uri == var.websocket_function.invoke_arn
+    error_message = "$connect's authorizer is the streaming function, fed the api_key query parameter (browsers cannot send headers on a WebSocket)."
   }
+
+  assert {
+    condition     = aws_apigatewayv2_route.websocket["$connect"].authorization_type == "CUSTOM" && aws_apigatewayv2_route.websocket["$connect"].authorizer_id == "auth01" && aws_apigatewayv2_route.websocket["$default"].authorization_type == "NONE"
+    error_message = "Only $connect goes through the authorizer (API Gateway allows none on the other routes)."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_api.websocket[0].api_key_selection_expression == "$context.authorizer.usageIdentifierKey"
+    error_message = "The key API Gateway checks against the usage plan is the one the authorizer returns."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_usage_plan.this.api_stages) == 2
+    error_message = "The WebSocket stage is in the usage plan (throttling and quota per key) when keys are required."
+  }
+
+  assert {
+    condition     = aws_lambda_permission.websocket_authorizer[0].source_arn == "arn:aws:execute-api:ap-northeast-1:123456789012:w1s2o3c4k5/authorizers/auth01" && aws_lambda_permission.websocket_authorizer[0].function_name == "kass-dev-stream-handler"
+    error_message = "API Gateway may invoke the function as this API's authorizer only."
+  }
+
+  assert {
+    condition = aws_iam_role_policy.websocket_connections[0].role == "kass-dev-stream-handler" && jsondecode(aws_iam_role_policy.websocket_connections[0].policy).Statement == [{
+      Sid      = "PostToWebSocketConnections"
+      Effect   = "Allow"
+      Action   = ["execute-api:ManageConnections"]
+      Resource = ["arn:aws:execute-api:ap-northeast-1:123456789012:w1s2o3c4k5/v1/POST/@connections/*"]
+    }]
+    error_message = "The streaming function's role may post to this stage's connections, nothing else."
+  }
+
+  assert {
+    condition     = strcontains(aws_apigatewayv2_stage.websocket[0].access_log_settings[0].format, "$context.authorizer.error")
+    error_message = "The WebSocket access log shows why a connection was refused."
+  }
+}
+
+run "websocket_without_api_key" {
+  command = plan
+
+  variables {
+    websocket_api_key_required = false
+    websocket_function = {
+      function_name = "kass-dev-stream-handler"
+      invoke_arn    = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-stream-handler/invocations"
+      role_name     = "kass-dev-stream-handler"
+    }
+  }
+
+  assert {
+    condition     = length(aws_apigatewayv2_authorizer.websocket) == 0 && length(aws_lambda_permission.websocket_authorizer) == 0
+    error_message = "No key, no authorizer."
+  }
+
+  assert {
+    condition     = aws_apigatewayv2_route.websocket["$connect"].authorization_type == "NONE" && !aws_apigatewayv2_route.websocket["$connect"].api_key_required
+    error_message = "$connect is open: the function authenticates connections itself."
+  }
+
+  assert {
+    condition     = length(aws_api_gateway_usage_plan.this.api_stages) == 1 && length(aws_iam_role_policy.websocket_connections) == 1
+    error_message = "Only the REST stage is in the usage plan; the function may still post to its connections."
+  }
+}
+
+run "rejects_a_role_arn_as_the_streaming_role_name" {
+  command = plan
+
+  variables {
+    websocket_function = {
+      function_name = "kass-dev-stream-handler"
+      invoke_arn    = "arn:aws:apigateway:ap-northeast-1:lambda:path/2015-03-31/functions/arn:aws:lambda:ap-northeast-1:123456789012:function:kass-dev-stream-handler/invocations"
+      role_name     = "arn:aws:iam::123456789012:role/kass-dev-stream-handler"
+    }
+  }
+
+  expect_failures = [var.websocket_function]
 }
 
 run "rejects_no_routes" {

@@ -15,7 +15,7 @@ run "tables_are_prefixed_encrypted_and_recoverable" {
   }
   assert {
     condition = alltrue([
-      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency, aws_dynamodb_table.actions] :
+      for table in [aws_dynamodb_table.conversations, aws_dynamodb_table.cache, aws_dynamodb_table.checkpoints, aws_dynamodb_table.idempotency, aws_dynamodb_table.actions, aws_dynamodb_table.connections] :
       table.server_side_encryption[0].enabled && table.server_side_encryption[0].kms_key_arn == var.kms_key_arn
     ])
     error_message = "Every table must use SSE-KMS with the given customer key."
@@ -30,6 +30,22 @@ run "tables_are_prefixed_encrypted_and_recoverable" {
   assert {
     condition     = output.environment_variables.KASS_AWS_CONVERSATIONS_TABLE == "kass-dev-conversations"
     error_message = "The conversations table must match kass.settings' default name for kass-dev."
+  }
+  assert {
+    condition     = aws_dynamodb_table.connections.hash_key == "connection_id" && one(aws_dynamodb_table.connections.attribute).type == "S"
+    error_message = "The connections table is keyed on the WebSocket connection id (string)."
+  }
+  assert {
+    condition     = aws_dynamodb_table.connections.ttl[0].enabled && aws_dynamodb_table.connections.ttl[0].attribute_name == "expires_at"
+    error_message = "Connection rows whose $disconnect never ran expire through expires_at."
+  }
+  assert {
+    condition     = aws_dynamodb_table.connections.billing_mode == "PAY_PER_REQUEST" && aws_dynamodb_table.connections.deletion_protection_enabled
+    error_message = "The connections table is on-demand and deletion-protected by default like the others."
+  }
+  assert {
+    condition     = output.environment_variables.KASS_AWS_CONNECTIONS_TABLE == "kass-dev-connections" && output.table_names.connections == "kass-dev-connections"
+    error_message = "stream_handler finds the connections table through KASS_AWS_CONNECTIONS_TABLE."
   }
 }
 

@@ -25,6 +25,105 @@ mock_provider "aws" {
 variables {
   name_prefix = "kass-dev"
   api_origins = ["https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com", "wss://w1s2o3c4k5.execute-api.ap-northeast-1.amazonaws.com"]
+  web_dir     = "tests/fixtures/web"
+  api_url     = "https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/v1"
+  stream_url  = "wss://w1s2o3c4k5.execute-api.ap-northeast-1.amazonaws.com/v1"
+  api_key     = "example-web-page-api-key-not-a-secret"
+}
+
+run "uploads_every_file_of_the_page_and_its_config" {
+  command = plan
+
+  assert {
+    condition = output.files == {
+      "index.html"       = "text/html; charset=utf-8"
+      "app.js"           = "text/javascript; charset=utf-8"
+      "style.css"        = "text/css; charset=utf-8"
+      "icons/logo.svg"   = "image/svg+xml"
+      "site.webmanifest" = "application/manifest+json"
+      "config.json"      = "application/json"
+    }
+    error_message = "Every file of web_dir (nested too, dotfiles not) is uploaded with its Content-Type, plus the generated config.json."
+  }
+
+  assert {
+    condition     = aws_s3_object.file["app.js"].source == "tests/fixtures/web/app.js" && aws_s3_object.file["app.js"].etag == filemd5("tests/fixtures/web/app.js") && aws_s3_object.file["app.js"].source_hash == null
+    error_message = "Files come from web_dir; under SSE-S3 the ETag (MD5) tracks their content."
+  }
+
+  assert {
+    condition = nonsensitive(jsondecode(aws_s3_object.config.content)) == {
+      apiUrl    = "https://a1b2c3d4e5.execute-api.ap-northeast-1.amazonaws.com/v1"
+      streamUrl = "wss://w1s2o3c4k5.execute-api.ap-northeast-1.amazonaws.com/v1"
+      apiKey    = "example-web-page-api-key-not-a-secret"
+    }
+    error_message = "config.json names the REST API, the WebSocket API and the page's API key (web/api.js loadConfig)."
+  }
+
+  assert {
+    condition     = aws_s3_object.config.key == "config.json" && aws_s3_object.config.cache_control == "no-cache" && aws_s3_object.file["index.html"].cache_control == "no-cache"
+    error_message = "config.json (generated, replacing web_dir's own) and the page are revalidated on every load, so a deploy shows at once."
+  }
+}
+
+run "config_without_streaming_or_key_and_with_sse_kms" {
+  command = plan
+
+  variables {
+    stream_url  = null
+    api_key     = null
+    kms_key_arn = "arn:aws:kms:ap-northeast-1:123456789012:key/11111111-2222-3333-4444-555555555555"
+  }
+
+  assert {
+    condition     = jsondecode(aws_s3_object.config.content).streamUrl == null && jsondecode(aws_s3_object.config.content).apiKey == null
+    error_message = "Without a WebSocket API or key, config.json says so (the page falls back to POST /chat)."
+  }
+
+  assert {
+    condition     = aws_s3_object.file["index.html"].source_hash == filemd5("tests/fixtures/web/index.html")
+    error_message = "Under SSE-KMS the ETag is not the MD5: the content hash is kept in the state instead."
+  }
+}
+
+run "rejects_a_file_without_a_known_content_type" {
+  command = plan
+
+  variables {
+    web_dir = "tests/fixtures/web-unknown-type"
+  }
+
+  expect_failures = [aws_s3_object.file["notes.txt"]]
+}
+
+run "rejects_a_folder_without_index_html" {
+  command = plan
+
+  variables {
+    web_dir = "tests/fixtures"
+  }
+
+  expect_failures = [var.web_dir]
+}
+
+run "rejects_an_api_key_id_instead_of_its_value" {
+  command = plan
+
+  variables {
+    api_key = "examplekey"
+  }
+
+  expect_failures = [var.api_key]
+}
+
+run "rejects_an_http_stream_url" {
+  command = plan
+
+  variables {
+    stream_url = "https://w1s2o3c4k5.execute-api.ap-northeast-1.amazonaws.com/v1"
+  }
+
+  expect_failures = [var.stream_url]
 }
 
 run "private_bucket_behind_cloudfront_with_headers" {

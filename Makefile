@@ -151,7 +151,7 @@ tf-validate: tf-config
 
 tf-init-root/%:
 	@cd $* && if [ ! -f .terraform/kass-init.stamp ] || [ $(TF_RC) -nt .terraform/kass-init.stamp ] \
-	  || [ -n "$$(find . -maxdepth 1 -name '*.tf' -newer .terraform/kass-init.stamp)" ]; then \
+	  || [ -n "$$(find -L . -maxdepth 1 -name '*.tf' -newer .terraform/kass-init.stamp)" ]; then \
 	  out=$$($(TF) init -backend=false -input=false -no-color 2>&1) \
 	    || { echo "FAIL  terraform init in $*"; echo "$$out"; exit 1; }; \
 	  touch .terraform/kass-init.stamp; fi

@@ -106,6 +106,14 @@ export class AssistantMessage {
   }
 }
 
+/** The outcome line; a created ticket's key links to it (when its URL is http(s)). */
+function outcomeText(outcome) {
+  const result = outcome.action.result || {};
+  const href = safeLink(result.url);
+  if (outcome.action.status !== "executed" || !result.key || !href) return outcome.message;
+  return el("span", {}, "Done: ", el("a", { href, target: "_blank", rel: "noopener noreferrer" }, result.key));
+}
+
 /**
  * A proposed action's card: its preview and Confirm / Cancel. `decide(action, verb)` resolves
  * with the ActionResponse or rejects with an ApiError.
@@ -132,7 +140,7 @@ export function actionCard(action, decide) {
     try {
       const outcome = await decide(action, verb);
       buttons.remove();
-      status.textContent = outcome.message;
+      status.replaceChildren(outcomeText(outcome));
       card.classList.add(outcome.action.status);
       // The buttons are gone: keep keyboard users on the card's result, not at the page's top.
       status.setAttribute("tabindex", "-1");

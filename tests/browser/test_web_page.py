@@ -173,6 +173,8 @@ def test_given_a_proposed_ticket_when_confirmed_then_backlog_gets_exactly_one_an
     assert created[0].form["summary"] == "Browser confirm check"
     key = next(i["issueKey"] for i in backlog.created if i["summary"] == "Browser confirm check")
     expect(card.get_by_role("status")).to_contain_text(key)
+    link = card.get_by_role("status").get_by_role("link", name=key)
+    expect(link).to_have_attribute("href", f"{backlog.url}/view/{key}")
     expect(card.get_by_role("button")).to_have_count(0)  # decided: no second confirm
 
 

@@ -40,6 +40,7 @@ demo: venv
 	@echo
 	@echo "Ask more:   $(BIN)/kass ask \"your question\"   (any language; try: $(BIN)/kass ask \"プッシュ通知が届かない問題の原因は？\")"
 	@echo "Agents:     $(BIN)/kass chat \"/review tsubame/api!142\"   (with the KASS_LOCAL_* settings above; README \"Agents offline\")"
+	@echo "Web page:   $(BIN)/kass serve, then open http://127.0.0.1:8080/   (streamed answers, Confirm/Cancel; docs/web.md)"
 	@echo "Also:       $(BIN)/kass search \"rate limit\" --filter source=slack   |   $(BIN)/kass stats   |   $(BIN)/kass --help"
 
 test: venv tools browser

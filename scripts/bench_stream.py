@@ -14,24 +14,14 @@ stream_handler, whose boto3 management API client posts the frames back through 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import statistics
 import sys
-import tempfile
-import threading
 import time
-from pathlib import Path
+from typing import Any
 
-ROOT = Path(__file__).resolve().parents[1]
-SAMPLES = ROOT / "samples" / "workspace"
-QUESTIONS = [q["question"] for q in json.loads((ROOT / "samples" / "questions.json").read_text())]
-
-
-def percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+from bench_serving import ROOT, fresh_questions, prepare_home, print_table, quiet_stdout, serving
 
 
 def main() -> None:
@@ -44,74 +34,43 @@ def main() -> None:
     from tests.doubles.openai_api import MODEL, start_openai_double
 
     model, model_url = start_openai_double()
-    home = Path(tempfile.mkdtemp(prefix="kass-bench-stream-"))
-    os.chdir(home)
-    os.environ.update(
+    prepare_home(
+        "kass-bench-stream-",
         {
-            "KASS_HOME": str(home),
             "KASS_CHAT_TIER": "openai",
             "KASS_OPENAI_BASE_URL": model_url,
             "KASS_OPENAI_MODEL": MODEL,
             "KASS_CHAT_CACHE_TTL_SECONDS": "0",
-            "POWERTOOLS_LOG_LEVEL": "ERROR",
-        }
+        },
     )
     import httpx
     from websockets.sync.client import connect
 
-    from kass.ingest.loaders import load_path
-    from kass.ingest.pipeline import ingest
     from kass.serve.app import create_app
     from kass.serve.functions import LocalFunctions
-    from kass.serve.server import bind_socket, make_server, url_of
     from kass.serve.websocket import STREAM_PATH, WebSocketGateway
-    from kass.settings import load_settings
-    from kass.wiring import Runtime
-
-    runtime = Runtime(load_settings())
-    ingest(
-        load_path(SAMPLES),
-        index=runtime.index,
-        embedder=runtime.embedder,
-        chunker=runtime.chunker,
-        origin=str(SAMPLES),
-    )
-    runtime.close()
 
     functions = LocalFunctions()
-    sock = bind_socket("127.0.0.1", 0)
-    url = url_of(sock)
-    os.environ["KASS_STREAM_MANAGEMENT_URL"] = url  # what `kass serve` sets
-    app = create_app(functions, extra_routes=WebSocketGateway(functions).routes)
-    server = make_server(app, log_level="error")
-    server.config.access_log = False
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    while not server.started:
-        time.sleep(0.01)
 
-    counter = iter(range(10**9))
+    def gateway(url: str) -> Any:
+        os.environ["KASS_STREAM_MANAGEMENT_URL"] = url  # what `kass serve` sets
+        return create_app(functions, extra_routes=WebSocketGateway(functions).routes)
 
-    def fresh_question() -> str:  # distinct text: a cache miss every time, whatever the TTL
-        i = next(counter)
-        return f"{QUESTIONS[i % len(QUESTIONS)]} ({i})"
-
+    questions = fresh_questions()
     ttft: list[float] = []
     streamed_total: list[float] = []
     rest_total: list[float] = []
     deltas: list[int] = []
-    # Handlers print their metrics (EMF) to stdout as in Lambda; keep them out of the report.
-    quiet = contextlib.redirect_stdout(open(os.devnull, "w"))  # noqa: SIM115
-    ws_url = "ws" + url.removeprefix("http") + STREAM_PATH
     with (
-        quiet,
+        quiet_stdout(),
+        serving(gateway) as url,
         httpx.Client(base_url=url, timeout=60) as http,
-        connect(ws_url, open_timeout=60) as ws,
+        connect("ws" + url.removeprefix("http") + STREAM_PATH, open_timeout=60) as ws,
     ):
 
         def over_websocket(record: bool) -> None:
             start = time.perf_counter()
-            ws.send(json.dumps({"action": "chat", "message": fresh_question()}))
+            ws.send(json.dumps({"action": "chat", "message": next(questions)}))
             first: float | None = None
             count = 0
             while True:
@@ -134,7 +93,7 @@ def main() -> None:
 
         def over_rest(record: bool) -> None:
             start = time.perf_counter()
-            response = http.post("/chat", json={"message": fresh_question()})
+            response = http.post("/chat", json={"message": next(questions)})
             assert response.status_code == 200, response.text
             assert response.json()["tier"] == "openai"
             if record:
@@ -146,22 +105,16 @@ def main() -> None:
         for _ in range(n):  # interleaved: both see the same machine state
             over_websocket(True)
             over_rest(True)
-    server.should_exit = True
-    thread.join(10)
     model.stop()
 
-    rows = [
-        ("WebSocket: time to first token", ttft, "p95 <= 100 ms"),
-        ("WebSocket: time to done", streamed_total, ""),
-        ("POST /chat: whole answer (baseline)", rest_total, ""),
-    ]
-    print(f"Streaming, {n} asks each, instant model double, cache off (ms)")
-    print(f"{'case':40} {'p50':>7} {'p95':>7} {'p99':>7}  target")
-    for name, samples, target in rows:
-        print(
-            f"{name:40} {statistics.median(samples):7.2f} {percentile(samples, 95):7.2f} "
-            f"{percentile(samples, 99):7.2f}  {target}"
-        )
+    print_table(
+        f"Streaming, {n} asks each, instant model double, cache off (ms)",
+        [
+            ("WebSocket: time to first token", ttft, "p95 <= 100 ms"),
+            ("WebSocket: time to done", streamed_total, ""),
+            ("POST /chat: whole answer (baseline)", rest_total, ""),
+        ],
+    )
     print(f"delta frames per answer: median {statistics.median(deltas):.0f}, max {max(deltas)}")
     ratio = statistics.median(ttft) / statistics.median(rest_total)
     print(f"TTFT / POST /chat total (p50): {ratio:.2f}")

@@ -41,6 +41,11 @@ class AppSettings(BaseSettings):
     profile: Literal["local", "aws"] = "local"
     home: Path = Field(default=Path(".kass"), description="Local workspace: index, stores, caches")
     log_level: str = "WARNING"
+    cors_allow_origin: str | None = Field(
+        default=None,
+        description="Origin of the web page that calls the API from a browser, e.g. "
+        "https://d1234.cloudfront.net (CORS headers on every response); none: same origin only",
+    )
 
 
 class EmbedderSettings(BaseSettings):

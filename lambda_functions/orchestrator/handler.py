@@ -30,7 +30,11 @@ LIST_LIMIT = 50  # conversations listed, most recent first
 
 runtime = Runtime(load_settings())
 tracer = make_tracer()
-app = make_resolver("kass", "Cited answers from the team's GitLab, Slack and Backlog data.")
+app = make_resolver(
+    "kass",
+    "Cited answers from the team's GitLab, Slack and Backlog data.",
+    cors_origin=runtime.settings.app.cors_allow_origin,
+)
 
 
 @app.post("/chat", responses=ERROR_RESPONSES, summary="Ask a question; get a cited answer")

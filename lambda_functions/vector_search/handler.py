@@ -17,7 +17,11 @@ from kass.settings import load_settings
 from kass.wiring import Runtime
 
 runtime = Runtime(load_settings())
-app = make_resolver("kass search", "Hybrid (BM25 + k-NN) search over the indexed sources.")
+app = make_resolver(
+    "kass search",
+    "Hybrid (BM25 + k-NN) search over the indexed sources.",
+    cors_origin=runtime.settings.app.cors_allow_origin,
+)
 
 
 @app.post("/search", responses=ERROR_RESPONSES, summary="Hybrid search with metadata filters")

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from lambda_harness import context, ingest_samples, json_body, load_handler, rest_event
 
+from kass.api.http import caller_id_of
+
 QUESTION = "Why did login fail after the 2.3 release?"
 
 
@@ -128,14 +130,15 @@ def test_given_another_users_conversation_when_reading_or_continuing_then_404(ha
 def test_given_bad_input_when_posting_chat_then_4xx_json_and_nothing_stored(
     handler, body, status, error
 ):
-    before = handler.runtime.conversations.conversations("anonymous", limit=500)
+    caller = caller_id_of(rest_event("POST", "/chat")["requestContext"])  # the API key's caller
+    before = handler.runtime.conversations.conversations(caller, limit=500)
 
     response = invoke(handler, rest_event("POST", "/chat", body=body))
 
     assert response["statusCode"] == status, response["body"]
     payload = json_body(response)
     assert payload["error"] == error and payload["message"] and "\n" not in payload["message"]
-    assert handler.runtime.conversations.conversations("anonymous", limit=500) == before
+    assert handler.runtime.conversations.conversations(caller, limit=500) == before
 
 
 def test_given_unknown_route_or_conversation_when_requested_then_404_json(handler):
@@ -160,3 +163,29 @@ def test_given_the_function_when_health_checked_then_profile_and_tier_reported(h
     assert response["statusCode"] == 200
     assert json_body(response)["profile"] == "local"
     assert json_body(response)["tier"] == "auto"  # KASS_CHAT_TIER: routed per question
+
+
+def from_page(origin: str) -> dict:
+    event = rest_event("GET", "/health")
+    event["headers"]["origin"] = origin
+    event["multiValueHeaders"]["origin"] = [origin]
+    return event
+
+
+def test_given_the_pages_origin_configured_when_the_page_calls_then_cors_headers_let_it_read(
+    handler, monkeypatch
+):
+    page = "https://d1234abcd.cloudfront.net"
+    monkeypatch.setenv("KASS_CORS_ALLOW_ORIGIN", page)
+    configured = load_handler("orchestrator")
+
+    allowed = invoke(configured, from_page(page))
+    unconfigured = invoke(handler, from_page(page))
+    configured.runtime.close()
+
+    headers = allowed.get("multiValueHeaders") or {}
+    assert allowed["statusCode"] == 200
+    assert headers.get("Access-Control-Allow-Origin") == [page]
+    assert "x-api-key" in ",".join(headers.get("Access-Control-Allow-Headers", [])).lower()
+    assert "Access-Control-Allow-Origin" not in (unconfigured.get("multiValueHeaders") or {})
+    assert "Access-Control-Allow-Origin" not in (unconfigured.get("headers") or {})

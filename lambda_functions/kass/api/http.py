@@ -13,7 +13,12 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from aws_lambda_powertools.event_handler import APIGatewayRestResolver, Response, content_types
+from aws_lambda_powertools.event_handler import (
+    APIGatewayRestResolver,
+    CORSConfig,
+    Response,
+    content_types,
+)
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 
@@ -68,8 +73,16 @@ def error_response(status: HTTPStatus | int, error: str, message: str) -> Respon
     )
 
 
-def make_resolver(title: str, description: str) -> APIGatewayRestResolver:
-    app = APIGatewayRestResolver(enable_validation=True)
+def make_resolver(
+    title: str, description: str, *, cors_origin: str | None = None
+) -> APIGatewayRestResolver:
+    """The resolver; with `cors_origin` (the web page's origin) its responses carry the CORS
+    headers a browser needs to read them: API Gateway answers the preflight itself, but a
+    Lambda proxy response reaches the browser with only the headers the function sets."""
+    cors = None
+    if cors_origin:
+        cors = CORSConfig(allow_origin=cors_origin, allow_headers=["x-api-key"], max_age=600)
+    app = APIGatewayRestResolver(enable_validation=True, cors=cors)
     app.configure_openapi(title=title, version="1.0.0", description=description)
 
     @app.exception_handler(KassError)

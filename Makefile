@@ -57,7 +57,8 @@ lint: venv
 # The browser the browser tests (tests/browser) and scripts/bench_web.py drive through Playwright,
 # which never downloads one here: Debian's chromium, installed with apt-get when missing (sudo
 # when not root). When it cannot be installed this says why in one line and those tests skip
-# with that reason. Another Chromium-based browser: KASS_TEST_CHROMIUM=/path/to/it.
+# with that reason (they fail instead with KASS_REQUIRE_BROWSER=1, as .ci/run sets). Fonts: the
+# screenshots need some. Another Chromium-based browser: KASS_TEST_CHROMIUM=/path/to/it.
 export KASS_TEST_CHROMIUM ?= /usr/bin/chromium
 browser:
 	@if [ ! -x "$(KASS_TEST_CHROMIUM)" ]; then \
@@ -65,7 +66,7 @@ browser:
 	  elif command -v sudo >/dev/null && sudo -n true 2>/dev/null; then sudo="sudo -n"; \
 	  else echo "browser: no $(KASS_TEST_CHROMIUM), and apt-get needs root or sudo: the browser tests will skip"; exit 0; fi; \
 	  echo "browser: installing Debian's chromium (apt-get)"; \
-	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium; } >/dev/null \
+	  { $$sudo apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$sudo apt-get install -y -qq --no-install-recommends chromium fonts-liberation; } >/dev/null \
 	    || echo "browser: apt-get install chromium failed: the browser tests will skip"; \
 	fi
 

@@ -17,6 +17,7 @@ Workload. Neither is checked against a live pricing page here: check current pri
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -224,6 +225,14 @@ class CostModelError(Exception):
 
 
 # -- reading the environments ------------------------------------------------------------------
+
+
+def alarm_count(functions: int, *, dlqs: int) -> int:
+    """The monitoring module's alarms (monitoring/alarms.json): each definition once per thing
+    of its subject (every function, every DLQ, the REST API, the WebSocket API, ...)."""
+    per_subject = {"function": functions, "dlq": dlqs}
+    definitions = json.loads((ROOT / "monitoring" / "alarms.json").read_text(encoding="utf-8"))
+    return sum(per_subject.get(d["subject"], 1) for d in definitions.values())
 
 
 def _unwrap(value: Any) -> Any:
@@ -503,7 +512,7 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     sqs = w.sqs_polls_per_month * price("sqs_request")
     est.add("SQS", sqs, sqs + docs * 3 * price("sqs_request"), "event source long polling")
 
-    alarms = 3 * len(functions) + len(functions) + 2 + 1  # lambda x3, DLQs, API 5xx
+    alarms = alarm_count(len(functions), dlqs=len(functions) + 2)  # + EventBridge's two DLQs
     if v["sagemaker_enabled"] and v["sagemaker_max_capacity"] > v["sagemaker_min_capacity"]:
         alarms += 2  # target tracking
     retention_months = min(float(v["log_retention_days"]), 365.0) / DAYS_PER_MONTH

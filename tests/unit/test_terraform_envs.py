@@ -131,7 +131,9 @@ def test_given_main_tf_then_it_deploys_every_function_from_its_zip_with_its_laye
 def test_given_main_tf_then_stream_handler_answers_like_the_orchestrator() -> None:
     found = modules("dev")
     stream, orchestrator = found["stream_handler"], found["orchestrator"]
-    assert unwrap(stream["environment_variables"]) == unwrap(orchestrator["environment_variables"])
+    # The same settings, but the page's origin: only REST responses need CORS headers.
+    orchestrator_env = unwrap(orchestrator["environment_variables"])
+    assert unwrap(stream["environment_variables"]) == orchestrator_env.replace("local.env_web,", "")
     statements = re.findall(r"(?:local|module)\.\w+", str(stream["policy_statements"]))
     assert statements == ["local.chat_policy_statements", "local.connections_statement"]
     assert unwrap(orchestrator["policy_statements"]) == "${local.chat_policy_statements}"
@@ -141,6 +143,15 @@ def test_given_main_tf_then_stream_handler_answers_like_the_orchestrator() -> No
         "invoke_arn": "${module.stream_handler.invoke_arn}",
         "role_name": "${module.stream_handler.role_name}",
     }
+
+
+def test_given_main_tf_then_the_functions_the_page_calls_allow_its_origin() -> None:
+    found = modules("dev")
+    for function in ("orchestrator", "vector_search"):  # the REST routes the page calls
+        assert "local.env_web" in str(found[function]["environment_variables"]), function
+    text = (ENVS_DIR / "dev" / "main.tf").read_text(encoding="utf-8")
+    assert 'env_web    = { KASS_CORS_ALLOW_ORIGIN = local.web_origin }' in text
+    assert unwrap(found["api"]["cors_allow_origin"]) == "${local.web_origin}"
 
 
 @pytest.mark.parametrize("env", ENVS)

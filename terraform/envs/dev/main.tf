@@ -98,6 +98,11 @@ locals {
   # The settings of the functions that answer (below).
   env_answer = merge(local.env_common, local.env_index, local.env_chat, local.env_connectors)
 
+  # The page's origin: the API's CORS preflight answers (api module) and the headers the
+  # functions the page calls put on their own responses, so the browser may read them.
+  web_origin = "https://${module.frontend.distribution_domain_name}"
+  env_web    = { KASS_CORS_ALLOW_ORIGIN = local.web_origin }
+
   # What the answering functions may do (the orchestrator; discord_handler, whose worker runs
   # the same chat use case; stream_handler, which streams it): conversations, proposed
   # actions, cache, index, models, secrets.
@@ -297,7 +302,7 @@ module "orchestrator" {
   alarm_topic_arn      = module.monitoring.sns_topic_arn
   vpc_config           = local.vpc_config
 
-  environment_variables = merge(local.env_answer, var.function_environment_overrides)
+  environment_variables = merge(local.env_answer, local.env_web, var.function_environment_overrides)
 
   policy_statements = local.chat_policy_statements
 }
@@ -372,6 +377,7 @@ module "stream_handler" {
 
   # KASS_AWS_CONNECTIONS_TABLE comes with the other tables (env_common); the management API's
   # URL (https://{domainName}/{stage}) comes with each event.
+  # Not env_web: it serves no REST route, and the page's origin depends on its WebSocket API.
   environment_variables = merge(local.env_answer, var.function_environment_overrides)
 
   # Posting to the connections (execute-api:ManageConnections) is granted by the api module.
@@ -398,7 +404,7 @@ module "vector_search" {
   alarm_topic_arn      = module.monitoring.sns_topic_arn
   vpc_config           = local.vpc_config
 
-  environment_variables = merge(local.env_common, local.env_index, var.function_environment_overrides)
+  environment_variables = merge(local.env_common, local.env_index, local.env_web, var.function_environment_overrides)
 
   policy_statements = concat(
     [{
@@ -553,7 +559,7 @@ module "api" {
   throttle_burst_limit           = var.api_throttle_burst_limit
   quota_limit                    = var.api_quota_per_day
   quota_period                   = "DAY"
-  cors_allow_origin              = "https://${module.frontend.distribution_domain_name}"
+  cors_allow_origin              = local.web_origin
   log_retention_days             = var.log_retention_days
   log_kms_key_arn                = module.kms.key_arn
   manage_account_cloudwatch_role = var.api_manage_account_cloudwatch_role
@@ -584,7 +590,13 @@ module "monitoring" {
     [for f in values(local.all_functions) : f.dlq_name],
     [module.eventbridge.dlq_name, module.eventbridge.events_dlq_name],
   )
-  api_gateway             = { name = module.api.rest_api_name, stage = module.api.stage_name }
+  api_gateway = { name = module.api.rest_api_name, stage = module.api.stage_name }
+  websocket_api = {
+    id      = module.api.websocket_api_id
+    name    = module.api.websocket_api_name
+    stage   = module.api.stage_name
+    service = "stream_handler" # POWERTOOLS_SERVICE_NAME = the lambda module's name
+  }
   sagemaker_endpoint_name = module.llm.endpoint_name
   alarm_emails            = var.alarm_emails
   monthly_budget_usd      = var.monthly_budget_usd

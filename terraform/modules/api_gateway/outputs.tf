@@ -59,6 +59,11 @@ output "websocket_api_id" {
   value       = local.websocket ? aws_apigatewayv2_api.websocket[0].id : null
 }
 
+output "websocket_api_name" {
+  description = "WebSocket API name (known at plan, unlike its ID: the monitoring module keys its alarms on it), or null."
+  value       = local.websocket ? aws_apigatewayv2_api.websocket[0].name : null
+}
+
 output "websocket_origin" {
   description = "Origin of the WebSocket API (wss://host), for the web page's connect-src; null without a streaming function."
   value       = local.websocket ? "wss://${aws_apigatewayv2_api.websocket[0].id}.execute-api.${local.region}.amazonaws.com" : null

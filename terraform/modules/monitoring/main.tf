@@ -21,16 +21,41 @@ locals {
   functions = var.create_function_alarms ? toset(var.function_names) : toset([])
   dlqs      = toset(var.dlq_names)
 
-  # One alarm per (definition, subject). Keys are stable: "<definition> <subject>".
-  alarms = merge(
-    { for f in local.functions : "lambda_errors ${f}" => { def = "lambda_errors", dimensions = { FunctionName = f }, threshold = null, subject = f } },
-    { for f in local.functions : "lambda_throttles ${f}" => { def = "lambda_throttles", dimensions = { FunctionName = f }, threshold = null, subject = f } },
-    { for f in local.functions : "lambda_duration_p95 ${f}" => { def = "lambda_duration_p95", dimensions = { FunctionName = f }, threshold = lookup(var.latency_p95_threshold_ms, f, null), subject = f } },
-    { for q in local.dlqs : "dlq_depth ${q}" => { def = "dlq_depth", dimensions = { QueueName = q }, threshold = null, subject = q } },
-    var.api_gateway == null ? {} : {
-      "api_5xx ${var.api_gateway.name}" = { def = "api_5xx", dimensions = { ApiName = var.api_gateway.name, Stage = var.api_gateway.stage }, threshold = null, subject = "${var.api_gateway.name}/${var.api_gateway.stage}" }
-    },
-  )
+  # Metric dimensions of the APIs, shared by their alarms and their dashboard widgets.
+  rest_api_dimensions      = var.api_gateway == null ? {} : { ApiName = var.api_gateway.name, Stage = var.api_gateway.stage }
+  websocket_api_dimensions = var.websocket_api == null ? {} : { ApiId = var.websocket_api.id, Stage = var.websocket_api.stage }
+
+  # What each definition's "subject" kind alarms on: key (known at plan: names, never IDs) =>
+  # dimensions and the label in the alarm name. A new alarm kind on one of these needs only a
+  # definition in alarms.json.
+  subjects = {
+    function = { for f in local.functions : f => { dimensions = { FunctionName = f }, label = f } }
+    dlq      = { for q in local.dlqs : q => { dimensions = { QueueName = q }, label = q } }
+    rest_api = var.api_gateway == null ? {} : {
+      (var.api_gateway.name) = { dimensions = local.rest_api_dimensions, label = "${var.api_gateway.name}/${var.api_gateway.stage}" }
+    }
+    websocket_api = var.websocket_api == null ? {} : {
+      (var.websocket_api.name) = { dimensions = local.websocket_api_dimensions, label = "${var.websocket_api.name}/${var.websocket_api.stage}" }
+    }
+    # Powertools metrics of the function behind the WebSocket API (dimension service only).
+    stream_service = var.websocket_api == null ? {} : {
+      (var.websocket_api.service) = { dimensions = { service = var.websocket_api.service }, label = var.websocket_api.service }
+    }
+  }
+  # Per-subject threshold overrides, by definition.
+  threshold_overrides = { lambda_duration_p95 = var.latency_p95_threshold_ms }
+
+  # One alarm per (definition, subject). Keys are stable: "<definition> <subject key>".
+  alarms = merge([
+    for d, def in local.alarm_defs : {
+      for k, s in local.subjects[def.subject] : "${d} ${k}" => {
+        def        = d
+        dimensions = s.dimensions
+        subject    = s.label
+        threshold  = lookup(lookup(local.threshold_overrides, d, {}), k, null)
+      }
+    }
+  ]...)
 }
 
 # -------------------------------------------------------------------------------------------
@@ -154,7 +179,7 @@ resource "aws_cloudwatch_metric_alarm" "this" {
 
   alarm_name          = "${var.name_prefix}-${replace(each.value.def, "_", "-")}-${replace(each.value.subject, "/", "-")}"
   alarm_description   = local.alarm_defs[each.value.def].description
-  namespace           = local.alarm_defs[each.value.def].namespace
+  namespace           = lookup(local.alarm_defs[each.value.def], "namespace", var.metrics_namespace) # none: kass's own metrics
   metric_name         = local.alarm_defs[each.value.def].metric
   dimensions          = each.value.dimensions
   statistic           = lookup(local.alarm_defs[each.value.def], "statistic", null)
@@ -219,8 +244,8 @@ resource "aws_cloudwatch_dashboard" "this" {
     topic_name         = local.topic_name
     functions          = var.function_names
     dlqs               = var.dlq_names
-    api_name           = var.api_gateway == null ? "" : var.api_gateway.name
-    api_stage          = var.api_gateway == null ? "" : var.api_gateway.stage
+    rest_api           = flatten([for k, v in local.rest_api_dimensions : [k, v]]) # [] when none
+    websocket_api      = flatten([for k, v in local.websocket_api_dimensions : [k, v]])
     sagemaker_endpoint = var.sagemaker_endpoint_name == null ? "" : var.sagemaker_endpoint_name
     alarm_arns         = sort(distinct(concat([for a in aws_cloudwatch_metric_alarm.this : a.arn], var.extra_alarm_arns)))
   })))

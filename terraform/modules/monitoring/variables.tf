@@ -71,6 +71,29 @@ variable "api_gateway" {
   default = null
 }
 
+variable "websocket_api" {
+  description = "The WebSocket API (streamed answers) to chart and alarm on (integration and execution errors): {id, name, stage} (the api_gateway module's websocket_api_id, websocket_api_name and stage_name), and service: the Powertools service of the function behind it (the lambda module's name), whose StreamErrors are alarmed; null: none."
+  type = object({
+    id      = string
+    name    = string
+    stage   = string
+    service = optional(string, "stream_handler")
+  })
+  default = null
+
+  # Conditionals, not ||: Terraform evaluates both sides, and null has no attributes.
+  validation {
+    # The ID is the metrics' ApiId dimension: a URL or an ARN there would alarm on nothing.
+    condition     = var.websocket_api == null ? true : can(regex("^[a-z0-9]{1,32}$", var.websocket_api.id))
+    error_message = "websocket_api.id must be the API's ID (e.g. a1b2c3d4e5: the api_gateway module's websocket_api_id), not its URL or ARN."
+  }
+
+  validation {
+    condition     = var.websocket_api == null ? true : alltrue([for v in [var.websocket_api.name, var.websocket_api.stage, var.websocket_api.service] : can(regex("^[A-Za-z0-9_-]{1,128}$", v))])
+    error_message = "websocket_api.name, .stage and .service must be names (letters, digits, '-' or '_'), e.g. {name = \"kass-dev-stream\", stage = \"v1\", service = \"stream_handler\"}."
+  }
+}
+
 variable "sagemaker_endpoint_name" {
   description = "The 7B endpoint to chart (invocations, model latency); null: none."
   type        = string
@@ -125,7 +148,7 @@ variable "kms_key_arn" {
 }
 
 variable "metrics_namespace" {
-  description = "Namespace of the functions' custom metrics (kass.observability.NAMESPACE)."
+  description = "Namespace of the functions' custom metrics (kass.observability.NAMESPACE), charted and alarmed (definitions without a namespace)."
   type        = string
   default     = "kass"
 }

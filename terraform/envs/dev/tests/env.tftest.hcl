@@ -171,6 +171,18 @@ run "plans_with_unknown_values_as_on_a_first_apply" {
     condition     = toset(keys(output.connector_secret_names)) == toset(keys(var.connector_schedules)) && alltrue([for name, secret in output.connector_secret_names : secret == "kass/${var.environment}/connectors/${name}"])
     error_message = "Each scheduled connector reads the secret kass/<environment>/connectors/<name>."
   }
+  assert {
+    # Keyed on names, not the API's ID (unknown here, as on a first apply: for_each would fail).
+    condition = alltrue([for k in ["websocket_integration_errors kass-${var.environment}-stream", "websocket_execution_errors kass-${var.environment}-stream", "stream_errors stream_handler", "api_5xx kass-${var.environment}-api"] :
+      contains(keys(module.monitoring.alarm_names), k)
+    ])
+    error_message = "The monitoring module alarms on the REST API, the WebSocket API and stream_handler's StreamErrors."
+  }
+  assert {
+    # The function alarms come from the lambda module; the monitoring module must not repeat them.
+    condition     = length([for k in keys(module.monitoring.alarm_names) : k if startswith(k, "lambda_")]) == 0 && length(module.stream_handler.alarm_arns) == 3
+    error_message = "stream_handler's errors, throttles and p95 duration are alarmed once, by the lambda module."
+  }
 }
 
 run "plans_with_known_values_through_the_modules_validations" {

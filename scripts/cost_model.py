@@ -164,8 +164,9 @@ class Workload:
     discord_share: float = 0.1
     discord_ack_seconds: float = 0.1
     # Questions asked on the web page, streamed over the WebSocket API: stream_handler answers
-    # them instead of the orchestrator. A page session is one connection: its authorizer,
-    # $connect and $disconnect are short invocations and a connection row.
+    # them instead of the orchestrator, after a short $default invocation that hands the turn
+    # off (docs/api/streaming.md; as short as Discord's). A page session is one connection: its
+    # authorizer, $connect and $disconnect are short invocations and a connection row.
     web_share: float = 0.3
     questions_per_connection: float = 5
     minutes_per_connection: float = 15
@@ -424,6 +425,11 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         + lambda_cost(
             3 * connections, w.stream_connect_seconds, functions["stream_handler"]["memory_size"]
         )
+        + lambda_cost(  # $default's hand-off to the asynchronous turn
+            questions * w.web_share,
+            w.discord_ack_seconds,
+            functions["stream_handler"]["memory_size"],
+        )
         + lambda_cost(
             questions * w.searches_per_question,
             w.vector_search_seconds,
@@ -494,6 +500,7 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
         + docs * 4 * price("dynamodb_wru")  # idempotency record, index version
         + connections * 2 * price("dynamodb_wru")  # connection row put and delete
         + questions * w.web_share * price("dynamodb_rru")  # connection row read per message
+        + questions * w.web_share * 2 * price("dynamodb_wru")  # the turn's idempotency record
         + conversations_gb * (price("dynamodb_storage_gb") + price("dynamodb_pitr_gb"))
     )
     dynamo_idle = fetch_runs * 2 * (price("dynamodb_wru") + price("dynamodb_rru"))
@@ -520,7 +527,11 @@ def estimate(env: str, v: dict[str, Any], w: Workload) -> Estimate:
     load_logs_gb = (
         idle_logs_gb
         + (
-            (questions * (1 + w.searches_per_question + w.discord_share) + 3 * connections + docs)
+            (
+                questions * (1 + w.searches_per_question + w.discord_share + w.web_share)
+                + 3 * connections
+                + docs
+            )
             * w.log_kb_per_invocation
             + api * w.api_log_kb_per_request
         )

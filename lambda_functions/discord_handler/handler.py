@@ -15,8 +15,9 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from kass.discord.dispatch import JOB_KEY, Job, LambdaSelfInvoker, ThreadDispatcher
+from kass.discord.dispatch import JOB_KEY, Job, ThreadDispatcher
 from kass.discord.endpoint import make_verifier, raw_body, respond
+from kass.dispatch import LambdaSelfInvoker
 from kass.observability import logger
 from kass.settings import load_settings
 from kass.wiring import Runtime

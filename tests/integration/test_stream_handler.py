@@ -1,8 +1,10 @@
 """stream_handler on the AWS profile: connections in DynamoDB (moto), frames through boto3's
-management API client to a double speaking its wire protocol (410 GoneException included).
+management API client to a double speaking its wire protocol (410 GoneException included), and
+`$default` handed to an asynchronous invocation of the function itself (moto's Lambda), whose
+job then runs the turn once per message id (idempotency records in DynamoDB).
 
 The turn here is a response-cache hit (the cache is DynamoDB too), so no index or model is
-needed; streamed model turns run in test_stream_serve.py.
+needed; streamed model turns run in test_stream_serve.py (the local profile, inline).
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from kass.chat.cache import INDEX_VERSION, cache_key
 from kass.models import Answer, Citation
 from kass.serve.events import api_gateway_websocket_event, new_connection_id
 from kass.settings import load_settings
+from kass.stream.handoff import JOB_KEY
 
 DOMAIN = "a1b2c3d4e5.execute-api.us-east-1.amazonaws.com"
 QUESTION = "How do I deploy the web app?"
@@ -65,13 +68,28 @@ def handler(monkeypatch, tmp_path, management):
         "POWERTOOLS_METRICS_NAMESPACE": "kass-test",
     }.items():
         monkeypatch.setenv(name, value)
-    with mock_aws():
+    # use_docker False: moto's Lambda accepts an asynchronous invoke without running anything.
+    with mock_aws(config={"lambda": {"use_docker": False}}):
         create_tables(
             boto3.client("dynamodb", region_name=REGION), table_names(load_settings().aws)
         )
         module = load_handler("stream_handler")
         yield module
         module.runtime.close()
+
+
+@pytest.fixture()
+def invoked(handler) -> Iterator[list[dict[str, Any]]]:
+    """The Invoke requests the handler's Lambda client sends (to moto)."""
+    calls: list[dict[str, Any]] = []
+    client = handler._lambda_client()
+
+    def record(params: dict[str, Any], **_: Any) -> None:
+        calls.append(params)
+
+    client.meta.events.register("before-call.lambda.Invoke", record)
+    yield calls
+    client.meta.events.unregister("before-call.lambda.Invoke", record)
 
 
 def event(route_key: str, connection_id: str, **fields: Any) -> dict[str, Any]:
@@ -87,6 +105,25 @@ def event(route_key: str, connection_id: str, **fields: Any) -> dict[str, Any]:
 
 def invoke(handler, payload: dict[str, Any]) -> Any:
     return handler.lambda_handler(json.loads(json.dumps(payload)), context("stream_handler"))
+
+
+def hand_off(handler, invoked: list[dict[str, Any]], message: dict[str, Any]) -> dict[str, Any]:
+    """`$default` as API Gateway calls it: 200 at once, one asynchronous self-invocation;
+    returns the job's payload as Lambda would deliver it."""
+    before = len(invoked)
+    assert invoke(handler, message) == {"statusCode": 200}
+    [call] = invoked[before:]
+    assert call["headers"]["X-Amz-Invocation-Type"] == "Event"
+    assert call["url_path"].endswith(
+        "/functions/arn%3Aaws%3Alambda%3Aus-east-1%3A000000000000%3Afunction%3Astream_handler"
+        "/invocations"
+    )
+    return json.loads(call["body"])
+
+
+def deliver(handler, invoked: list[dict[str, Any]], message: dict[str, Any]) -> dict[str, Any]:
+    """A message end to end: the hand-off, then the asynchronous invocation running the job."""
+    return invoke(handler, hand_off(handler, invoked, message))
 
 
 def connected(handler, principal: str | None = "user-7") -> str:
@@ -146,13 +183,15 @@ def test_given_connect_when_handled_then_the_owner_is_stored_with_a_two_hour_ttl
 
 
 def test_given_a_cached_answer_when_streamed_then_one_delta_then_done_and_the_turn_stored(
-    handler, management
+    handler, management, invoked
 ):
     cache_hit(handler)
     connection_id = connected(handler)
     frame = {"action": "chat", "request_id": "c9", "message": QUESTION}
 
-    invoke(handler, event("$default", connection_id, body=json.dumps(frame)))
+    outcome = deliver(handler, invoked, event("$default", connection_id, body=json.dumps(frame)))
+
+    assert outcome == {"outcome": "chat", "frames": 2, "client_gone": False}
 
     delta, done = management.frames[connection_id]
     assert delta == {"type": "delta", "request_id": "c9", "text": CACHED.text}
@@ -164,16 +203,14 @@ def test_given_a_cached_answer_when_streamed_then_one_delta_then_done_and_the_tu
 
 
 def test_given_the_client_gone_mid_turn_when_answering_then_stored_once_and_no_more_posts(
-    handler, management
+    handler, management, invoked
 ):
     cache_hit(handler)
     connection_id = connected(handler)
     management.leave_after(connection_id, 1)  # the delta arrives, then the client leaves
+    frame = {"action": "chat", "message": QUESTION}
 
-    invoke(
-        handler,
-        event("$default", connection_id, body=json.dumps({"action": "chat", "message": QUESTION})),
-    )
+    deliver(handler, invoked, event("$default", connection_id, body=json.dumps(frame)))
 
     assert [f["type"] for f in management.frames[connection_id]] == ["delta"]
     assert management.refused[connection_id] == 1  # `done` was refused; nothing tried after
@@ -183,19 +220,23 @@ def test_given_the_client_gone_mid_turn_when_answering_then_stored_once_and_no_m
 
 
 def test_given_an_unknown_connection_when_a_frame_arrives_then_a_404_error_frame(
-    handler, management
+    handler, management, invoked
 ):
-    invoke(handler, event("$default", "unknown-id=", body='{"action":"chat","message":"hi"}'))
+    message = event("$default", "unknown-id=", body='{"action":"chat","message":"hi"}')
+
+    deliver(handler, invoked, message)
 
     [error] = management.frames["unknown-id="]
     assert (error["type"], error["status"], error["error"]) == ("error", 404, "not_found")
 
 
-def test_given_an_invalid_filter_when_streamed_then_the_rest_apis_error_code(handler, management):
+def test_given_an_invalid_filter_when_streamed_then_the_rest_apis_error_code(
+    handler, management, invoked
+):
     connection_id = connected(handler)
     frame = {"action": "chat", "request_id": "b1", "message": "hi", "filters": {"bogus": "1"}}
 
-    invoke(handler, event("$default", connection_id, body=json.dumps(frame)))
+    deliver(handler, invoked, event("$default", connection_id, body=json.dumps(frame)))
 
     [error] = management.frames[connection_id]
     assert (error["type"], error["request_id"], error["status"]) == ("error", "b1", 400)
@@ -203,12 +244,140 @@ def test_given_an_invalid_filter_when_streamed_then_the_rest_apis_error_code(han
     assert handler.runtime.conversations.conversations("user-7") == []
 
 
-def test_given_ping_and_binary_frames_when_handled_then_pong_and_invalid_json(handler, management):
+def test_given_ping_and_binary_frames_when_handled_then_pong_and_invalid_json(
+    handler, management, invoked
+):
     connection_id = connected(handler)
 
-    invoke(handler, event("$default", connection_id, body='{"action":"ping","request_id":"p"}'))
-    invoke(handler, event("$default", connection_id, body=b"\xff\xfe"))
+    ping = event("$default", connection_id, body='{"action":"ping","request_id":"p"}')
+    deliver(handler, invoked, ping)
+    binary = hand_off(handler, invoked, event("$default", connection_id, body=b"\xff\xfe"))
+    assert binary[JOB_KEY]["is_base64_encoded"] is True  # the frame travels as API Gateway gave it
+    invoke(handler, binary)
 
     pong, error = management.frames[connection_id]
     assert pong == {"type": "pong", "request_id": "p"}
     assert (error["status"], error["error"], error["request_id"]) == (400, "invalid_json", None)
+
+
+# -- the hand-off: $default returns at once, the asynchronous invocation runs the turn once ------
+def test_given_a_chat_frame_when_default_is_invoked_then_200_one_async_invoke_and_nothing_posted(
+    handler, management, invoked
+):
+    cache_hit(handler)
+    connection_id = connected(handler)
+    frame = json.dumps({"action": "chat", "request_id": "h1", "message": QUESTION})
+    message = event("$default", connection_id, body=frame)
+
+    payload = hand_off(handler, invoked, message)
+
+    assert management.frames.get(connection_id) is None, "the turn has not run yet"
+    assert handler.runtime.conversations.conversations("user-7") == []
+    assert list(payload) == [JOB_KEY]
+    context = message["requestContext"]
+    assert payload[JOB_KEY] == {
+        "connection_id": connection_id,
+        "domain_name": DOMAIN,
+        "stage": "dev",
+        "message_id": context["messageId"],
+        "request_id": context["requestId"],
+        "body": frame,
+        "is_base64_encoded": False,
+    }
+
+    invoke(handler, payload)
+
+    assert [f["type"] for f in management.frames[connection_id]] == ["delta", "done"]
+
+
+def test_given_the_same_job_delivered_twice_when_run_then_one_turn_and_frames_posted_once(
+    handler, management, invoked
+):
+    cache_hit(handler)
+    connection_id = connected(handler)
+    frame = {"action": "chat", "request_id": "d1", "message": QUESTION}
+    payload = hand_off(handler, invoked, event("$default", connection_id, body=json.dumps(frame)))
+
+    first = invoke(handler, payload)
+    again = invoke(handler, payload)  # Lambda delivers an asynchronous event at least once
+
+    assert again == first == {"outcome": "chat", "frames": 2, "client_gone": False}
+    assert [f["type"] for f in management.frames[connection_id]] == ["delta", "done"]
+    [conversation] = handler.runtime.conversations.conversations("user-7")
+    messages = handler.runtime.conversations.messages(conversation.conversation_id)
+    assert [m.role for m in messages] == ["user", "assistant"]
+
+
+def test_given_two_messages_with_the_same_text_when_run_then_two_turns(
+    handler, management, invoked
+):
+    """Idempotency is per message id, not per content: asking twice is answered twice."""
+    cache_hit(handler)
+    connection_id = connected(handler)
+    body = json.dumps({"action": "chat", "message": QUESTION})
+
+    for _ in range(2):
+        deliver(handler, invoked, event("$default", connection_id, body=body))
+
+    assert [f["type"] for f in management.frames[connection_id]] == ["delta", "done"] * 2
+
+
+def test_given_a_job_key_forged_in_a_clients_frame_when_sent_then_just_a_bad_frame(
+    handler, management, invoked
+):
+    connection_id = connected(handler)
+    forged = {
+        JOB_KEY: {
+            "connection_id": "someone-elses=", "domain_name": DOMAIN, "stage": "dev",
+            "message_id": "m", "request_id": "r", "body": '{"action":"ping"}',
+        },
+        "request_id": "f1",
+    }  # fmt: skip
+
+    outcome = deliver(handler, invoked, event("$default", connection_id, body=json.dumps(forged)))
+
+    assert outcome["outcome"] == "error"
+    [error] = management.frames[connection_id]
+    assert (error["type"], error["request_id"], error["status"]) == ("error", "f1", 400)
+    assert error["error"] == "invalid_input" and "unknown action None" in error["message"]
+    assert management.frames.get("someone-elses=") is None
+
+
+def test_given_lambda_refuses_the_async_invoke_when_a_frame_arrives_then_a_503_error_frame(
+    handler, management
+):
+    from botocore.stub import Stubber
+
+    connection_id = connected(handler)
+    body = json.dumps({"action": "chat", "request_id": "u1", "message": QUESTION})
+    with Stubber(handler._lambda_client()) as lambda_api:
+        lambda_api.add_client_error(
+            "invoke", service_error_code="TooManyRequestsException", http_status_code=429
+        )
+
+        response = invoke(handler, event("$default", connection_id, body=body))
+
+    assert response == {"statusCode": 200}
+    [error] = management.frames[connection_id]
+    assert (error["type"], error["request_id"], error["status"]) == ("error", "u1", 503)
+    assert error["error"] == "unavailable"
+    assert handler.runtime.conversations.conversations("user-7") == []
+
+
+def test_given_the_local_profile_when_a_frame_arrives_then_the_turn_runs_inline(
+    monkeypatch, tmp_path, management
+):
+    """kass serve has no 29 s limit and no asynchronous invoke: `$default` answers itself."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("KASS_PROFILE", "local")
+    monkeypatch.setenv("KASS_STREAM_MANAGEMENT_URL", management.url)
+    module = load_handler("stream_handler")
+    try:
+        connection_id = connected(module)
+
+        invoke(module, event("$default", connection_id, body='{"action":"ping","request_id":"l"}'))
+
+        assert management.frames[connection_id] == [{"type": "pong", "request_id": "l"}]
+        assert module._lambda_client.cache_info().currsize == 0, "no Lambda client, no invoke"
+    finally:
+        module.runtime.close()

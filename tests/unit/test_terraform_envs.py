@@ -135,7 +135,7 @@ def test_given_main_tf_then_stream_handler_answers_like_the_orchestrator() -> No
     orchestrator_env = unwrap(orchestrator["environment_variables"])
     assert unwrap(stream["environment_variables"]) == orchestrator_env.replace("local.env_web,", "")
     statements = re.findall(r"(?:local|module)\.\w+", str(stream["policy_statements"]))
-    assert statements == ["local.chat_policy_statements", "local.connections_statement"]
+    assert statements == ["local.chat_policy_statements", "local.stream_handler_statements"]
     assert unwrap(orchestrator["policy_statements"]) == "${local.chat_policy_statements}"
     websocket = unwrap(found["api"]["websocket_function"])
     assert websocket == {
@@ -145,12 +145,45 @@ def test_given_main_tf_then_stream_handler_answers_like_the_orchestrator() -> No
     }
 
 
+def main_locals(env: str = "dev") -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    for entry in load(ENVS_DIR / env / "main.tf")["locals"]:
+        found.update({name: unwrap(value) for name, value in entry.items()})
+    return found
+
+
+def test_given_main_tf_then_stream_handler_hands_turns_to_itself_idempotently() -> None:
+    """$default's asynchronous self-invocation: its own ARN only, records in the idempotency
+    table, and a short event age (a turn nobody waits for any more is not run)."""
+    names = main_locals()
+    own = names["stream_handler_arn"]
+    assert own.endswith(":function:${local.name_prefix}-stream-handler")
+    statements = names["stream_handler_statements"]
+    assert statements[:2] == ["${local.connections_statement}", "${local.idempotency_statement}"]
+    invoking = [s for s in statements[2:] if "lambda:InvokeFunction" in s["actions"]]
+    assert invoking == [
+        {
+            "sid": "InvokeOwnTurns",
+            "actions": ["lambda:InvokeFunction"],
+            "resources": ["${local.stream_handler_arn}", "${local.stream_handler_arn}:*"],
+        }
+    ]
+    assert names["idempotency_statement"]["resources"] == ["${local.tables.idempotency}"]
+    stream = modules("dev")["stream_handler"]
+    assert unwrap(stream["async_max_event_age_seconds"]) <= 120
+    assert unwrap(stream["async_max_retry_attempts"]) <= 1
+    timeout = tfvars("dev")["functions"]["stream_handler"]["timeout_seconds"]
+    assert timeout >= unwrap(stream["async_max_event_age_seconds"]), (
+        "a timed-out turn is not retried: by then its event is older than the maximum age"
+    )
+
+
 def test_given_main_tf_then_the_functions_the_page_calls_allow_its_origin() -> None:
     found = modules("dev")
     for function in ("orchestrator", "vector_search"):  # the REST routes the page calls
         assert "local.env_web" in str(found[function]["environment_variables"]), function
     text = (ENVS_DIR / "dev" / "main.tf").read_text(encoding="utf-8")
-    assert 'env_web    = { KASS_CORS_ALLOW_ORIGIN = local.web_origin }' in text
+    assert "env_web    = { KASS_CORS_ALLOW_ORIGIN = local.web_origin }" in text
     assert unwrap(found["api"]["cors_allow_origin"]) == "${local.web_origin}"
 
 

@@ -1,35 +1,31 @@
 """Handing an accepted interaction to the worker, after the 3-second answer.
 
 The job is the verified interaction plus the chat text it maps to. In AWS the function invokes
-itself asynchronously (`InvocationType=Event`, the job under JOB_KEY): the HTTP invocation
-returns the deferral at once, Lambda queues the job and retries it twice if it fails. Locally a
-background thread runs it in the same process.
+itself asynchronously (kass.dispatch.LambdaSelfInvoker, the job under JOB_KEY): the HTTP
+invocation returns the deferral at once, Lambda queues the job and retries it twice if it fails.
+Locally a background thread runs it in the same process.
 
 JOB_KEY can only come from an invocation: API Gateway puts a request's body under `body`, so no
-HTTP caller can forge a job.
+HTTP caller can forge a job (kass.dispatch).
 """
 
 from __future__ import annotations
 
-import json
 import threading
 from collections.abc import Callable
-from typing import Any
-
-from pydantic import BaseModel
+from typing import Any, ClassVar
 
 from kass.discord.interactions import Interaction
-from kass.errors import SourceError
+from kass.dispatch import InvocationJob, job_key
 
-JOB_KEY = "kass_discord_job"
+JOB_KEY = job_key("discord")
 
 
-class Job(BaseModel):
+class Job(InvocationJob):
+    key: ClassVar[str] = JOB_KEY
+
     interaction: Interaction
     text: str | None = None  # what kass.chat is asked (commands); None for buttons
-
-    def event(self) -> dict[str, Any]:
-        return {JOB_KEY: self.model_dump(mode="json")}
 
 
 class ThreadDispatcher:
@@ -60,20 +56,3 @@ class ThreadDispatcher:
             threads = list(self._threads)
         for thread in threads:
             thread.join(timeout)
-
-
-class LambdaSelfInvoker:
-    """Queues the job as an asynchronous invocation of this very function."""
-
-    def __init__(self, client: Any, function_name: str) -> None:
-        self._client = client
-        self._function_name = function_name
-
-    def __call__(self, job: Job) -> None:
-        response = self._client.invoke(
-            FunctionName=self._function_name,
-            InvocationType="Event",
-            Payload=json.dumps(job.event()).encode("utf-8"),
-        )
-        if response.get("StatusCode") != 202:
-            raise SourceError(f"asynchronous invoke answered {response.get('StatusCode')}")

@@ -1,12 +1,9 @@
 """The asynchronous part: run the deferred interaction, edit the reply through the webhook.
 
-Idempotent on the interaction id with Powertools' idempotency utility on the persistence layer
-the runtime provides (DynamoDB in AWS, the local state database otherwise), as the document
-processor does. Why that and not a bare conditional write: it already covers what a second
-delivery needs (an in-progress record with an expiry so a crashed run can be retried, the
-stored result for a completed one, a TTL), and a failed run deletes its record so Lambda's
-retry of an asynchronous invocation runs it again. A duplicate while the first runs is
-dropped; after it completed, it returns the stored outcome without any call to Discord.
+Idempotent on the interaction id (kass.dispatch.OncePerKey: Powertools' idempotency utility on
+the persistence layer the runtime provides, DynamoDB in AWS, the local state database
+otherwise). A duplicate while the first runs is dropped; after it completed, it returns the
+stored outcome without any call to Discord; a failed run can be run again by Lambda's retry.
 
 Confirming is idempotent on its own as well (kass.chat.actions: the conditional
 proposed → confirmed update), so two different clicks on Confirm still file one ticket.
@@ -23,6 +20,7 @@ from kass.discord.dispatch import Job
 from kass.discord.interactions import Interaction, InteractionType
 from kass.discord.messages import chat_messages, error_message, parse_custom_id, settled_message
 from kass.discord.webhook import DiscordWebhook
+from kass.dispatch import OncePerKey
 from kass.errors import KassError
 from kass.observability import logger
 
@@ -38,46 +36,21 @@ class Worker:
     def __init__(self, runtime: Runtime, webhook: DiscordWebhook) -> None:
         self.runtime = runtime
         self.webhook = webhook
-        self._config, self._process = self._idempotent()
+        self._once = OncePerKey(
+            self.work,
+            persistence=runtime.idempotency_layer,
+            key_path="interaction.id",
+            expires_after_seconds=IDEMPOTENCY_SECONDS,
+        )
 
     @classmethod
     def for_runtime(cls, runtime: Runtime) -> Worker:
         return cls(runtime, DiscordWebhook(runtime.settings.discord.api_base))
 
-    def _idempotent(self) -> tuple[Any, Any]:
-        from aws_lambda_powertools.utilities.idempotency import (
-            IdempotencyConfig,
-            idempotent_function,
-        )
-
-        config = IdempotencyConfig(
-            event_key_jmespath="interaction.id", expires_after_seconds=IDEMPOTENCY_SECONDS
-        )
-
-        @idempotent_function(
-            data_keyword_argument="job",
-            persistence_store=self.runtime.idempotency_layer,
-            config=config,
-        )
-        def process(job: Job) -> dict[str, Any]:
-            return self.work(job)
-
-        return config, process
-
     def run(self, job: Job, context: Any = None) -> dict[str, Any]:
         """Do the job once per interaction id; a duplicate changes nothing."""
-        from aws_lambda_powertools.utilities.idempotency.exceptions import (
-            IdempotencyAlreadyInProgressError,
-        )
-
         logger.set_correlation_id(job.interaction.id)
-        if context is not None:
-            self._config.register_lambda_context(context)
-        try:
-            outcome: dict[str, Any] = self._process(job=job)
-        except IdempotencyAlreadyInProgressError:
-            logger.info("duplicate delivery while the first one runs: dropped")
-            return {"outcome": "duplicate"}
+        outcome = self._once(job, context)
         logger.info("discord job done", extra=outcome)
         return outcome
 

@@ -90,6 +90,16 @@ def parse_client_frame(body: str | bytes | None) -> ClientFrame:
         raise FrameError(*validation_error(error.errors()[0], "frame"), request_id) from None
 
 
+def request_id_of(body: str | bytes | None) -> str | None:
+    """The frame's request id, best effort and without validating the frame (for answering a
+    message kass could not take at all)."""
+    try:
+        data = json.loads(body or b"")
+    except ValueError:
+        return None
+    return _readable_request_id(data.get("request_id")) if isinstance(data, dict) else None
+
+
 def _readable_request_id(value: Any) -> str | None:
     """The client's request id when it is one we may echo (a short string), else None."""
     if isinstance(value, str) and len(value) <= MAX_REQUEST_ID_CHARS:

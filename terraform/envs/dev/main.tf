@@ -152,9 +152,22 @@ locals {
     actions   = ["dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:UpdateItem", "dynamodb:DeleteItem"]
     resources = [local.tables.idempotency]
   }
-  # discord_handler invokes itself asynchronously (its worker); built from the name the lambda
-  # module gives it, since the function's own ARN output would be a cycle.
+  # discord_handler (its worker) and stream_handler (its turns) invoke themselves asynchronously
+  # (kass.dispatch); their ARNs are built from the names the lambda module gives them, since a
+  # function's own ARN output would be a cycle.
   discord_handler_arn = "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${local.name_prefix}-discord-handler"
+  stream_handler_arn  = "arn:${local.partition}:lambda:${var.region}:${var.account_id}:function:${local.name_prefix}-stream-handler"
+  # stream_handler's statements beyond the chat's.
+  stream_handler_statements = [
+    local.connections_statement,
+    local.idempotency_statement, # the handed-off turns' records, keyed on the message id
+    {
+      # $default's hand-off: InvocationType=Event on its own ARN (unqualified, or :version/alias).
+      sid       = "InvokeOwnTurns"
+      actions   = ["lambda:InvokeFunction"]
+      resources = [local.stream_handler_arn, "${local.stream_handler_arn}:*"]
+    },
+  ]
 
   tables = module.dynamodb.table_arns
   functions_with_index = {
@@ -373,15 +386,24 @@ module "stream_handler" {
   log_kms_key_arn      = module.kms.key_arn
   kms_key_arn          = module.kms.key_arn
   alarm_topic_arn      = module.monitoring.sns_topic_arn
-  vpc_config           = local.vpc_config # the index; the WebSocket management API through the NAT
+  vpc_config           = local.vpc_config # the index; the management API and Lambda (the hand-off) through the NAT
 
-  # KASS_AWS_CONNECTIONS_TABLE comes with the other tables (env_common); the management API's
-  # URL (https://{domainName}/{stage}) comes with each event.
+  # $default hands each message to an asynchronous invocation of the function (API Gateway
+  # waits at most 29 s for it; a turn can take longer). That job is for a user waiting on the
+  # socket: queued longer than 2 minutes it is useless, so it goes to the DLQ (and its alarm)
+  # instead of running. Product errors end a turn in an error frame, not a failure, so only a
+  # crash is retried (idempotent on the message id); after a timeout (120 s) the event is too
+  # old already, so one retry, of a turn that failed fast, is all that can help.
+  async_max_retry_attempts    = 1
+  async_max_event_age_seconds = 120
+
+  # KASS_AWS_CONNECTIONS_TABLE and KASS_AWS_IDEMPOTENCY_TABLE come with the other tables
+  # (env_common); the management API's URL (https://{domainName}/{stage}) with each event.
   # Not env_web: it serves no REST route, and the page's origin depends on its WebSocket API.
   environment_variables = merge(local.env_answer, var.function_environment_overrides)
 
   # Posting to the connections (execute-api:ManageConnections) is granted by the api module.
-  policy_statements = concat(local.chat_policy_statements, [local.connections_statement])
+  policy_statements = concat(local.chat_policy_statements, local.stream_handler_statements)
 }
 
 module "vector_search" {

@@ -70,7 +70,7 @@ variable "lambda_architecture" {
 }
 
 variable "functions" {
-  description = "Sizing of the six functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each. discord_handler's timeout bounds its worker (Discord's reply token lives 15 minutes); its concurrency serves both Discord's requests and the worker's runs. stream_handler's timeout bounds one streamed answer (it keeps posting after API Gateway's 29 s integration timeout); each open chat holds one of its concurrent executions, and $connect, its authorizer and $disconnect take short ones."
+  description = "Sizing of the six functions of kass.api.routes.FUNCTIONS: memory (MB), timeout (s) and reserved concurrency each. discord_handler's timeout bounds its worker (Discord's reply token lives 15 minutes); its concurrency serves both Discord's requests and the worker's runs. stream_handler's timeout bounds one streamed answer (run by an asynchronous invocation that $default hands it to, so past API Gateway's 29 s integration timeout); each answer being written holds one of its concurrent executions, and $connect, its authorizer, $disconnect and each message's hand-off take short ones."
   type = map(object({
     memory_size          = number
     timeout_seconds      = number

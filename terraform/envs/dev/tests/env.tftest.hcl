@@ -245,6 +245,19 @@ run "plans_with_known_values_through_the_modules_validations" {
     error_message = "The ARN discord_handler may invoke (its own worker) is the deployed function's."
   }
   assert {
+    condition     = local.stream_handler_arn == "arn:aws:lambda:${var.region}:${var.account_id}:function:${output.function_names.stream_handler}"
+    error_message = "The ARN stream_handler may invoke (its handed-off turns) is the deployed function's."
+  }
+  assert {
+    # Across all its statements, chat ones included: only its own ARN (or a version/alias of it).
+    condition     = [for s in concat(local.chat_policy_statements, local.stream_handler_statements) : s.resources if contains(s.actions, "lambda:InvokeFunction")] == [[local.stream_handler_arn, "${local.stream_handler_arn}:*"]]
+    error_message = "stream_handler may invoke itself, asynchronously, and no other function."
+  }
+  assert {
+    condition     = contains([for s in local.stream_handler_statements : s.sid], local.idempotency_statement.sid) && [for s in local.stream_handler_statements : s.resources if s.sid == local.idempotency_statement.sid] == [[local.tables.idempotency]] && local.env_answer.KASS_AWS_IDEMPOTENCY_TABLE == output.table_names.idempotency
+    error_message = "stream_handler's turns are idempotent: it may use the idempotency table, named in KASS_AWS_IDEMPOTENCY_TABLE."
+  }
+  assert {
     condition     = output.function_names.stream_handler == "kass-${var.environment}-stream-handler" && output.table_names.connections == "kass-${var.environment}-connections"
     error_message = "The streaming function and its connections table are named kass-<environment>-..."
   }

@@ -87,12 +87,7 @@ class MemoryActionStore:
             action = self.actions.get(action_id)
             if action is None or action.status != from_status:
                 return False
-            changes: dict[str, Any] = {"status": to_status, "updated_at": at}
-            if result is not None:
-                changes["result"] = result
-            if error is not None:
-                changes["error"] = error
-            self.actions[action_id] = action.model_copy(update=changes)
+            self.actions[action_id] = action.moved(to_status, at, result, error)
             return True
 
     def append_audit(self, entry: AuditEntry) -> None:

@@ -32,6 +32,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import unquote
 
+from tests.doubles.served import serving_thread
+
 from .eventstream import encode_json_event
 
 EMBED_MODELS = frozenset({"amazon.titan-embed-text-v2:0"})
@@ -138,12 +140,7 @@ def start_bedrock_double(
 ) -> tuple[BedrockRuntimeServer, str]:
     """Serve on a background thread; returns the server (call `stop()`) and its URL."""
     server = BedrockRuntimeServer(port, host)
-    # A short poll interval: `stop()` waits for the serving loop to notice, once per interval.
-    serve = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="bedrock-double"
-    )
-    serve.daemon = True
-    serve.start()
+    serving_thread(server, "bedrock-double").start()
     return server, server.url
 
 

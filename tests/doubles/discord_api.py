@@ -19,9 +19,11 @@ from __future__ import annotations
 import json
 import threading
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.doubles.served import ServedDouble
 
 API = "/api/v10"
 
@@ -47,7 +49,7 @@ def _invalid(field: str, message: str) -> dict[str, Any]:
     }
 
 
-class DiscordDouble:
+class DiscordDouble(ServedDouble):
     def __init__(self, *, bot_token: str = "test-bot-token", host: str = "127.0.0.1") -> None:
         self.bot_token = bot_token
         self.requests: list[Recorded] = []
@@ -57,23 +59,11 @@ class DiscordDouble:
         self._failures: list[tuple[int, str, dict[str, str], dict[str, Any]]] = []
         self._ids = 1_200_000_000_000_000_000
         self._lock = threading.RLock()
-        self._server = ThreadingHTTPServer((host, 0), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._serve(host, 0, self._handler_class())
 
     @property
     def api_base(self) -> str:
-        return f"http://127.0.0.1:{self._server.server_address[1]}{API}"
-
-    def start(self) -> DiscordDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        return f"http://127.0.0.1:{self.port}{API}"
 
     def fail_next(
         self, status: int, path_contains: str = "", *, retry_after: float = 0.25, times: int = 1

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
+from tests.doubles.served import serving_thread
+
 MODEL = "double-7b"
 _PASSAGE = re.compile(
     r'<passage n="(?P<n>\d+)"[^>]*?title="(?P<title>[^"]*)"[^>]*>\n(?P<text>.*?)\n</passage>',
@@ -129,11 +131,7 @@ class ToolCall:
 def start_openai_double(port: int = 0, host: str = "127.0.0.1") -> tuple[OpenAIServer, str]:
     """Serve on a background thread; returns the server (call `stop()`) and its `/v1` URL."""
     server = OpenAIServer(port, host)
-    serve = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name="openai-double"
-    )
-    serve.daemon = True
-    serve.start()
+    serving_thread(server, "openai-double").start()
     return server, server.url
 
 

@@ -25,9 +25,11 @@ import re
 import threading
 import uuid
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+
+from tests.doubles.served import ServedDouble
 
 _TOKEN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]+|\w+")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff]")
@@ -58,7 +60,7 @@ class Index:
     docs: dict[str, dict[str, Any]] = field(default_factory=dict)
 
 
-class OpenSearchDouble:
+class OpenSearchDouble(ServedDouble):
     def __init__(self, port: int = 0, host: str = "127.0.0.1") -> None:
         self.indices: dict[str, Index] = {}
         self.pipelines: dict[str, dict[str, Any]] = {}
@@ -66,24 +68,7 @@ class OpenSearchDouble:
         self._failures: list[tuple[int, str]] = []
         self._bulk_item_failures: list[int] = []
         self._lock = threading.Lock()
-        self._server = ThreadingHTTPServer((host, port), self._handler_class())
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
-
-    # -- lifecycle --------------------------------------------------------------------------
-    @property
-    def port(self) -> int:
-        return self._server.server_address[1]
-
-    def start(self) -> OpenSearchDouble:
-        self._thread.start()
-        return self
-
-    def stop(self) -> None:
-        self._server.shutdown()
-        self._server.server_close()
-        self._thread.join(timeout=5)
+        self._serve(host, port, self._handler_class())
 
     # -- fault injection / inspection -------------------------------------------------------
     def fail_next(self, status: int, path_contains: str = "", times: int = 1) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 from typing import Any, Self
 
 
@@ -16,9 +16,7 @@ class ServedDouble:
     def _serve(self, host: str, port: int, handler: type[BaseHTTPRequestHandler]) -> None:
         self._server = ThreadingHTTPServer((host, port), handler)
         self._server.daemon_threads = True
-        self._thread = threading.Thread(
-            target=self._server.serve_forever, args=(0.05,), daemon=True
-        )
+        self._thread = serving_thread(self._server, type(self).__name__)
 
     @property
     def port(self) -> int:
@@ -38,3 +36,11 @@ class ServedDouble:
 
     def __exit__(self, *exc: Any) -> None:
         self.stop()
+
+
+def serving_thread(server: HTTPServer, name: str) -> threading.Thread:
+    """A daemon thread that serves `server` once started. The short poll interval: `shutdown()`
+    waits for the serving loop to notice, once per interval."""
+    return threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, name=name, daemon=True
+    )

@@ -53,6 +53,22 @@ class ProposedAction(BaseModel):
     result: dict[str, Any] | None = None
     error: str | None = None
 
+    def moved(
+        self,
+        to_status: ActionStatus,
+        at: datetime,
+        result: dict[str, Any] | None = None,
+        error: str | None = None,
+    ) -> ProposedAction:
+        """This action in `to_status` as of `at` (what every ActionStore's transition stores);
+        a result or error given replaces the earlier one."""
+        changes: dict[str, Any] = {"status": to_status, "updated_at": at}
+        if result is not None:
+            changes["result"] = result
+        if error is not None:
+            changes["error"] = error
+        return self.model_copy(update=changes)
+
 
 class AuditEntry(BaseModel):
     """Who did what to which action, when, with which arguments and result."""

@@ -88,12 +88,7 @@ class DynamoActionStore(_Table):
         current = self.get(action_id)
         if current is None or current.status != from_status:
             return False
-        changes: dict[str, Any] = {"status": to_status, "updated_at": at}
-        if result is not None:
-            changes["result"] = result
-        if error is not None:
-            changes["error"] = error
-        body = current.model_copy(update=changes).model_dump_json()
+        body = current.moved(to_status, at, result, error).model_dump_json()
         with self._errors():
             try:
                 # The condition is what makes a double confirm execute once: the body read above

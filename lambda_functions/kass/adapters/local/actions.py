@@ -89,12 +89,7 @@ class SqliteActionStore:
             if not rows:
                 return False
             action = ProposedAction.model_validate_json(rows[0]["body"])
-            changes: dict[str, Any] = {"status": to_status, "updated_at": at}
-            if result is not None:
-                changes["result"] = result
-            if error is not None:
-                changes["error"] = error
-            updated = action.model_copy(update=changes)
+            updated = action.moved(to_status, at, result, error)
             conn.execute(
                 "UPDATE actions SET status = ?, body = ? WHERE id = ? AND status = ?",
                 (to_status, updated.model_dump_json(), action_id, from_status),

@@ -57,21 +57,23 @@ def chat(
     runtime: Runtime,
     clock: Clock = _utcnow,
     stream: AnswerStream | None = None,
-    start_as: str | None = None,
+    default_conversation_id: str | None = None,
 ) -> ChatResponse:
     """One turn: the answer (or the agent's proposal), stored with the question.
 
     `stream` receives the answer text while it is written (a cache hit: at once, whole);
     slash commands and agent turns stream nothing: their reply is the response alone.
-    `start_as` is the id a new conversation gets (default: a random one); a front end that keeps
-    one conversation per place (Discord: per channel or thread and person) passes it.
+    `default_conversation_id` is the conversation to continue when the request names none, started
+    under that id if it does not exist yet: a front end that keeps one conversation per place
+    (Discord: per channel or thread and person) passes it.
     """
     settings = runtime.settings
     question = validate_query(request.message, settings.answer.max_question_chars)
     validate_filters(request.filters)
-    conversation_id = request.conversation_id or start_as or uuid.uuid4().hex
-    if request.conversation_id:
-        _require_owned(request.conversation_id, user_id, runtime)
+    ongoing = _continued(request.conversation_id or default_conversation_id, user_id, runtime)
+    if request.conversation_id and ongoing is None:
+        raise _unknown(request.conversation_id)
+    conversation_id = ongoing or default_conversation_id or uuid.uuid4().hex
 
     actions: list[ProposedAction] = []
     cached = False
@@ -85,7 +87,7 @@ def chat(
             confidential=request.confidential,
         )
     elif wants_tools(question):
-        history = _history(request.conversation_id, runtime)
+        history = _history(ongoing, runtime)
         turn = agent_turn(
             question,
             user_id=user_id,
@@ -188,15 +190,25 @@ def conversation(conversation_id: str, *, user_id: str, runtime: Runtime) -> Con
     limit = runtime.settings.chat.history_messages
     messages = runtime.conversations.messages(conversation_id, limit=max(limit, 1))
     if not messages or messages[0].user_id != user_id:
-        raise NotFound(f"unknown conversation id {conversation_id!r}")
+        raise _unknown(conversation_id)
     return ConversationResponse(conversation_id=conversation_id, messages=messages[-limit:])
 
 
-def _require_owned(conversation_id: str, user_id: str, runtime: Runtime) -> None:
-    """Someone else's conversation is reported exactly like a missing one (no id probing)."""
+def _continued(conversation_id: str | None, user_id: str, runtime: Runtime) -> str | None:
+    """`conversation_id` if it has turns (None: no such conversation yet). Someone else's is
+    NotFound, worded exactly like a missing one (no id probing)."""
+    if not conversation_id:
+        return None
     latest = runtime.conversations.messages(conversation_id, limit=1)
-    if not latest or latest[0].user_id != user_id:
-        raise NotFound(f"unknown conversation id {conversation_id!r}")
+    if not latest:
+        return None
+    if latest[0].user_id != user_id:
+        raise _unknown(conversation_id)
+    return conversation_id
+
+
+def _unknown(conversation_id: str) -> NotFound:
+    return NotFound(f"unknown conversation id {conversation_id!r}")
 
 
 def _message(

@@ -65,14 +65,12 @@ class Worker:
 
     def _command(self, interaction: Interaction, text: str) -> dict[str, Any]:
         reply = self._reply(interaction)
-        place = interaction.conversation_id()
-        ongoing = place is not None and bool(self.runtime.conversations.messages(place, limit=1))
         try:
             response = service.chat(
-                ChatRequest(message=text, conversation_id=place if ongoing else None),
+                ChatRequest(message=text),
                 user_id=interaction.user_id,
                 runtime=self.runtime,
-                start_as=place,
+                default_conversation_id=interaction.conversation_id(),
             )
         except KassError as error:
             reply(error_message(str(error), ephemeral=False))
